@@ -1,0 +1,2 @@
+/* barrier: being written. */
+#include "core_impl.h"

@@ -1,0 +1,2 @@
+/* event: being written. */
+#include "core_impl.h"

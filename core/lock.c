@@ -1,0 +1,2 @@
+/* lock: being written. */
+#include "core_impl.h"

@@ -1,0 +1,2 @@
+/* process: being written. */
+#include "core_impl.h"

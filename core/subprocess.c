@@ -1,0 +1,2 @@
+/* subprocess: being written. */
+#include "core_impl.h"

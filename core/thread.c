@@ -1,0 +1,2 @@
+/* thread: being written. */
+#include "core_impl.h"

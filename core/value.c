@@ -1,0 +1,2 @@
+/* value: being written. */
+#include "core_impl.h"

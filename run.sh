@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# par's front door.
+#   ./run.sh demo    install what is missing, build, run the examples
+#   ./run.sh test    install, build and run the whole test suite three times:
+#                    normal (-Werror), ASan+UBSan, and ThreadSanitizer
+#   ./run.sh bench   install, build (Release) and run the benchmark suite
+#   ./run.sh build [preset]   configure and build one CMakePresets.json preset
+set -euo pipefail
+cd "$(dirname "$0")"
+
+# Debian packages each command needs.
+PKGS_BUILD=(gcc g++ make cmake ninja-build pkg-config libcmocka-dev)
+PKGS_BENCH=(libbenchmark-dev)
+
+missing_pkgs() {
+	local p
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+			printf '%s\n' "$p"
+	done
+}
+
+# Install the packages that are not there yet (as root), or print the exact
+# command to run and stop.
+ensure_pkgs() {
+	command -v dpkg-query >/dev/null || return 0 # not Debian: trust the system
+	local missing
+	mapfile -t missing < <(missing_pkgs "$@")
+	[ ${#missing[@]} -eq 0 ] && return 0
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "run.sh: missing packages. Install them with:" >&2
+		echo "  sudo apt-get install -y ${missing[*]}" >&2
+		exit 1
+	fi
+	echo "run.sh: installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+build() {
+	local preset=$1
+	echo "== configure and build: $preset"
+	cmake --preset "$preset" >/dev/null
+	cmake --build --preset "$preset"
+}
+
+# The examples, in the order of the Python walkthrough they follow.
+EXAMPLES=(process_basic process_fanout subprocess_pipe queue_pipe thread_named
+	  balance thread_local)
+
+cmd_demo() {
+	ensure_pkgs "${PKGS_BUILD[@]}"
+	build default
+	local ex
+	for ex in "${EXAMPLES[@]}"; do
+		echo
+		echo "== examples/$ex"
+		"build/default/examples/$ex"
+	done
+}
+
+cmd_test() {
+	ensure_pkgs "${PKGS_BUILD[@]}"
+	local preset
+	# ThreadSanitizer and ASan+UBSan first, the full normal build last, so the
+	# run ends with ctest's summary of every test (or stops at the first
+	# failing configuration, with its summary).
+	for preset in tsan asan default; do
+		build "$preset"
+		echo "== ctest: $preset"
+		ctest --preset "$preset"
+	done
+}
+
+cmd_bench() {
+	ensure_pkgs "${PKGS_BUILD[@]}" "${PKGS_BENCH[@]}"
+	build release
+	mkdir -p build/bench
+	local b
+	for b in build/release/bench/bench_*; do
+		[ -x "$b" ] || continue
+		echo "== $b"
+		"$b" --benchmark_out="build/bench/$(basename "$b").json" --benchmark_out_format=json
+	done
+}
+
+case "${1:-}" in
+demo) cmd_demo ;;
+test) cmd_test ;;
+bench) cmd_bench ;;
+build)
+	ensure_pkgs "${PKGS_BUILD[@]}"
+	build "${2:-default}"
+	;;
+*)
+	sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'
+	exit 2
+	;;
+esac
