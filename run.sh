@@ -10,7 +10,7 @@ cd "$(dirname "$0")"
 
 # Debian packages each command needs.
 PKGS_BUILD=(gcc g++ make cmake ninja-build pkg-config libcmocka-dev)
-PKGS_BENCH=(libbenchmark-dev)
+PKGS_BENCH=(libbenchmark-dev python3)
 
 missing_pkgs() {
 	local p
@@ -77,12 +77,18 @@ cmd_bench() {
 	ensure_pkgs "${PKGS_BUILD[@]}" "${PKGS_BENCH[@]}"
 	build release
 	mkdir -p build/bench
-	local b
+	local b json=()
+	# Five repetitions each; the summary uses their medians.
 	for b in build/release/bench/bench_*; do
 		[ -x "$b" ] || continue
 		echo "== $b"
-		"$b" --benchmark_out="build/bench/$(basename "$b").json" --benchmark_out_format=json
+		"$b" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
+			--benchmark_min_time=0.2 \
+			--benchmark_out="build/bench/$(basename "$b").json" --benchmark_out_format=json
+		json+=("build/bench/$(basename "$b").json")
 	done
+	echo
+	python3 bench/summarize.py "${json[@]}"
 }
 
 case "${1:-}" in
