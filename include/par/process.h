@@ -40,8 +40,9 @@ typedef int (*par_process_fn)(void *arg);
 
 struct par_process_opts {
 	size_t size;		/* sizeof(struct par_process_opts); set by opts_init */
-	const char *name;	/* the child's name in /proc/PID/comm (first 15
-				   bytes) and par_process_name(); default "par-process" */
+	const char *name;	/* copied: par_process_name() gives it whole, the
+				   child's /proc/PID/comm its first 15 bytes;
+				   default "par-process" */
 };
 
 PAR_API void par_process_opts_init(struct par_process_opts *o);
@@ -59,7 +60,8 @@ PAR_API int par_process_start(par_process_fn fn, void *arg, const struct par_pro
  * or -ETIMEDOUT while it runs; -ECHILD when it was reaped elsewhere. */
 PAR_API int par_process_join(struct par_process *p, int64_t timeout_ns, struct par_exit *st);
 
-/* 1 while the child runs, 0 once it has ended (it is then reaped). */
+/* 1 while the child runs, 0 once it has ended (it is then reaped; join
+ * returns its status at once) or was reaped elsewhere. Never waits. */
 PAR_API int par_process_is_alive(struct par_process *p);
 
 /* Send SIGTERM / SIGKILL / any signal. 0, or -ESRCH once it has been joined.
@@ -154,19 +156,27 @@ struct par_subprocess_result {
 };
 
 /* Start argv[0] with arguments argv (NULL-terminated) via posix_spawn.
+ * The child starts with no blocked signals and SIGPIPE and SIGXFSZ at their
+ * default action, whatever the caller blocks or ignores; it inherits no pipe
+ * end but its own. A relative argv[0] with a '/' is taken from opts->cwd.
  * 0 and *out; -ENOENT when the program does not exist, -EACCES when it is not
- * executable, -ENOTDIR/-ENOENT for a bad cwd, -EINVAL, -ENOMEM, -EAGAIN. */
+ * executable, -ENOTDIR/-ENOENT for a bad cwd, -EINVAL (also PAR_STDIO_STDOUT
+ * for stdin or stdout), -ENOMEM, -EAGAIN. */
 PAR_API int par_subprocess_spawn(const char *const *argv, const struct par_subprocess_opts *opts,
 				 struct par_subprocess **out);
 
 /* Write input (may be NULL/0) to the child's stdin and close it, read its
  * stdout and stderr (each if piped) to the end, then wait for it, all within
- * timeout_ns, without deadlock whatever the sizes. 0 and *res filled. On
- * timeout the child is killed (SIGKILL) and reaped, *res holds what arrived
- * and -ETIMEDOUT is returned. -EINVAL when input is given but stdin is not
- * piped. A child that stops reading its stdin gets EOF/EPIPE; the caller never
- * sees SIGPIPE. Call once per handle. Free *res with
- * par_subprocess_result_free even on error. */
+ * timeout_ns, without deadlock whatever the sizes. 0 and *res filled; the
+ * pipes are closed afterwards (*_fd give -EBADF). On timeout the child is
+ * killed (SIGKILL) and reaped, *res holds what arrived (and the SIGKILL in
+ * exit) and -ETIMEDOUT is returned; timeout 0 makes one pass that does not
+ * wait, so a child not finished by then is killed the same way. -EINVAL when
+ * input is given but stdin is not piped, and on a second call for a handle.
+ * A child that stops reading its stdin gets EOF/EPIPE; the caller never sees
+ * SIGPIPE (it is blocked in the calling thread while writing; one that was
+ * already pending stays pending). res->exit.code is -1 until the child has
+ * been reaped. Free *res with par_subprocess_result_free even on error. */
 PAR_API int par_subprocess_communicate(struct par_subprocess *sp, const void *input, size_t input_len,
 				       int64_t timeout_ns, struct par_subprocess_result *res);
 
@@ -182,7 +192,8 @@ PAR_API pid_t par_subprocess_pid(const struct par_subprocess *sp);
 
 /* The parent's end of a piped stream, for callers that stream themselves
  * (read, write, poll); -EBADF when that stream is not piped or was closed.
- * The handle owns the descriptor. */
+ * The handle owns the descriptor (O_CLOEXEC): do not close it; communicate
+ * with NULL input closes stdin and drains the rest. */
 PAR_API int par_subprocess_stdin_fd(const struct par_subprocess *sp);
 PAR_API int par_subprocess_stdout_fd(const struct par_subprocess *sp);
 PAR_API int par_subprocess_stderr_fd(const struct par_subprocess *sp);
@@ -199,7 +210,8 @@ PAR_API int par_subprocess_run(const char *const *argv, const struct par_subproc
 			       const void *input, size_t input_len, int64_t timeout_ns,
 			       struct par_subprocess_result *res);
 
-/* Free out and err and zero *res. NULL is fine. */
+/* Free out and err and reset *res (NULL outputs, lengths 0, exit.code -1).
+ * NULL is fine. */
 PAR_API void par_subprocess_result_free(struct par_subprocess_result *res);
 
 #ifdef __cplusplus
