@@ -310,6 +310,21 @@ static void destroy_before_join_is_busy(void **state)
 	par_test_unshare(s, sizeof(*s));
 }
 
+static void reaped_elsewhere_is_echild(void **state)
+{
+	int status;
+
+	(void)state;
+	struct par_process *p = start(return_arg, (void *)(intptr_t)6);
+	assert_int_equal(waitpid(par_process_pid(p), &status, 0), par_process_pid(p));
+	assert_int_equal(WEXITSTATUS(status), 6);
+	assert_int_equal(par_process_join(p, JOIN_LIMIT, NULL), -ECHILD);
+	assert_int_equal(par_process_join(p, 0, NULL), -ECHILD);
+	assert_int_equal(par_process_is_alive(p), 0);
+	assert_int_equal(par_process_kill(p), -ESRCH); /* the pid is no longer ours */
+	finish(p);
+}
+
 static void bad_arguments(void **state)
 {
 	struct par_process *p = (struct par_process *)0x1;
@@ -400,6 +415,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(is_alive_before_and_after),
 	cmocka_unit_test(signals_after_join_are_refused),
 	cmocka_unit_test(destroy_before_join_is_busy),
+	cmocka_unit_test(reaped_elsewhere_is_echild),
 	cmocka_unit_test(bad_arguments),
 	cmocka_unit_test(old_opts_get_defaults),
 	cmocka_unit_test(stdio_is_flushed_before_fork),

@@ -466,6 +466,22 @@ static void wait_and_signal(void **state)
 	assert_int_equal(par_subprocess_destroy(sp), 0);
 }
 
+static void reaped_elsewhere_is_echild(void **state)
+{
+	struct par_subprocess *sp;
+	int status;
+
+	(void)state;
+	const char *argv[] = { "sh", "-c", "exit 3", NULL };
+	assert_int_equal(par_subprocess_spawn(argv, NULL, &sp), 0);
+	pid_t pid = par_subprocess_pid(sp);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_int_equal(WEXITSTATUS(status), 3);
+	assert_int_equal(par_subprocess_wait(sp, LIMIT, NULL), -ECHILD);
+	assert_int_equal(par_subprocess_signal(sp, SIGKILL), -ESRCH);
+	assert_int_equal(par_subprocess_destroy(sp), 0);
+}
+
 static void destroy_kills_and_reaps(void **state)
 {
 	struct par_subprocess *sp;
@@ -522,6 +538,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(pending_sigpipe_is_left_alone),
 	cmocka_unit_test(ignored_signals_are_reset_in_the_child),
 	cmocka_unit_test(wait_and_signal),
+	cmocka_unit_test(reaped_elsewhere_is_echild),
 	cmocka_unit_test(destroy_kills_and_reaps),
 	cmocka_unit_test(stdin_pipe_without_input_closes_it),
 };
