@@ -11,7 +11,3 @@ foreach(t core_test_subprocess core_test_subprocess_big)
 	target_include_directories(${t} PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/helpers)
 	add_dependencies(${t} par_test_bigio)
 endforeach()
-
-# Cases are found in the sources at configure time: re-configure when they change.
-set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS
-	test_process.c test_thread.c test_subprocess.c test_subprocess_big.c)

@@ -3,6 +3,7 @@
  * the install test checks. */
 #include <par/par.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
