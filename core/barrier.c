@@ -104,7 +104,7 @@ static int sleep_in(struct par_barrier *b, uint64_t s, int64_t deadline)
 			return leave(b, s, g);
 		if (timed_out) {
 			/* break it and take back this arrival; a trip just now wins */
-			if (cas_state(b, &s, (s | B_BROKEN) - 1)) {
+			if (cas_state(b, &s, (s | B_BROKEN) - (count_of(s) > 0))) {
 				wake_all(b);
 				return -ETIMEDOUT;
 			}

@@ -69,16 +69,14 @@ int par_event_set(struct par_event *e)
 {
 	if (!event_live(e))
 		return -EINVAL;
-	/* relaxed: a set flag publishes nothing new (and nobody sleeps on it) */
-	uint32_t old = __atomic_load_n(&e->word, __ATOMIC_RELAXED);
-	uint32_t next;
+	uint32_t old = __atomic_load_n(&e->word, __ATOMIC_RELAXED), next;
 
 	do {
-		if (old & EV_SET)
-			return 0;
-		/* count the set, drop EV_WAITERS: everyone asleep now is woken
-		 * below, and a later sleeper sets the bit anew */
-		next = EV_GEN(old + EV_GEN_ONE) | EV_SET;
+		/* a clear flag: count the set and drop EV_WAITERS (everyone asleep
+		 * now is woken below; a later sleeper sets the bit anew). A set
+		 * one (nobody sleeps then) is rewritten as it is, to publish this
+		 * caller's writes too */
+		next = (old & EV_SET) ? old : (EV_GEN(old + EV_GEN_ONE) | EV_SET);
 		/* release: pairs with the acquire loads in par_event_wait / is_set */
 	} while (!__atomic_compare_exchange_n(&e->word, &old, next, 0, __ATOMIC_RELEASE,
 					      __ATOMIC_RELAXED));

@@ -138,7 +138,7 @@ static int try_lock(pthread_mutex_t *m)
 
 /* The caller's own hold is seen through owner: a try by the owner of a
  * recursive mutex would just nest. */
-int par__lock_idle(struct par_lock *l)
+int par__lock_idle(struct par_lock *l, int repair)
 {
 	if (owner_of(l) == self_tid())
 		return -EBUSY;
@@ -149,6 +149,8 @@ int par__lock_idle(struct par_lock *l)
 		return 0;
 	if (r != 0 && r != EOWNERDEAD)
 		return -r;
+	if (r == EOWNERDEAD && repair)
+		pthread_mutex_consistent(&l->m);
 	set_owner(l, 0);
 	l->depth = 0;
 	pthread_mutex_unlock(&l->m);
@@ -190,7 +192,7 @@ int par_lock_fini(struct par_lock *l)
 {
 	if (!lock_live(l))
 		return -EINVAL;
-	int r = par__lock_idle(l);
+	int r = par__lock_idle(l, 0);
 	if (r != 0)
 		return r;
 	__atomic_store_n(&l->magic, 0, __ATOMIC_RELAXED); /* no one may use it any more */
@@ -218,7 +220,7 @@ int par_lock_destroy(struct par_lock *l)
 	/* a mapping of its own starts on a page */
 	if (!lock_live(l) || ((uintptr_t)l & 4095) != 0)
 		return -EINVAL;
-	int r = par__lock_idle(l);
+	int r = par__lock_idle(l, 0);
 	if (r != 0)
 		return r;
 	par__shared_free(l, sizeof(*l)); /* other processes may still use their mapping */

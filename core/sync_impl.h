@@ -73,9 +73,10 @@ static_assert(sizeof(struct par_value) % PAR_SYNC_ALIGN == 0, "value size: whole
 
 /* For fini/destroy: 0 when no live thread holds l, -EBUSY when one does. A
  * lock whose holder died counts as free: probing takes it (EOWNERDEAD) and
- * releases it unrepaired, so from then on it answers -ENOTRECOVERABLE (nobody
- * repaired the state it guards). */
-int par__lock_idle(struct par_lock *l);
+ * releases it, repaired when repair is nonzero (the caller knows the state it
+ * guards cannot be torn), else unrepaired, so that from then on it answers
+ * -ENOTRECOVERABLE. */
+int par__lock_idle(struct par_lock *l, int repair);
 
 /* Nonzero when p is a usable PAR_SYNC_ALIGN-aligned address. */
 static inline int par__sync_aligned(const void *p)

@@ -35,10 +35,11 @@ int par_value_fini(struct par_value *v)
 {
 	if (!value_live(v))
 		return -EINVAL;
-	int r = par_lock_fini(&v->lock);
-	if (r == 0)
-		__atomic_store_n(&v->magic, 0, __ATOMIC_RELAXED);
-	return r;
+	int r = par__lock_idle(&v->lock, 1); /* one word: a death cannot tear it */
+	if (r != 0)
+		return r;
+	__atomic_store_n(&v->magic, 0, __ATOMIC_RELAXED);
+	return par_lock_fini(&v->lock);
 }
 
 int par_value_create(int64_t initial, struct par_value **out)
@@ -60,7 +61,7 @@ int par_value_destroy(struct par_value *v)
 {
 	if (!value_live(v) || ((uintptr_t)v & 4095) != 0)
 		return -EINVAL;
-	int r = par__lock_idle(&v->lock);
+	int r = par__lock_idle(&v->lock, 1); /* one word: a death cannot tear it */
 	if (r != 0)
 		return r;
 	par__shared_free(v, sizeof(*v)); /* other processes may still use their mapping */

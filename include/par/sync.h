@@ -191,13 +191,15 @@ struct par_value;
 PAR_API size_t par_value_memsize(void);
 /* Build a value holding initial, with its (non-recursive) lock. 0, -EINVAL. */
 PAR_API int par_value_init(void *mem, int64_t initial, struct par_value **out);
-/* 0, -EINVAL, or -EBUSY while its lock is held (as par_lock_fini). */
+/* 0, -EINVAL, or -EBUSY while a live thread holds its lock. (A dead holder
+ * counts as none; the integer needs no repair.) */
 PAR_API int par_value_fini(struct par_value *v);
 /* A value in its own shared mapping (inherited across fork). 0, -EINVAL,
  * -ENOMEM. */
 PAR_API int par_value_create(int64_t initial, struct par_value **out);
 /* Unmap it in this process. 0, -EINVAL (not made by par_value_create), or
- * -EBUSY while its lock is held (as par_lock_destroy). */
+ * -EBUSY while a live thread holds its lock. A dead holder counts as none, and
+ * the lock is left repaired for the processes still using the value. */
 PAR_API int par_value_destroy(struct par_value *v);
 
 /* Atomic read and write of the integer, without the lock (relaxed: they order

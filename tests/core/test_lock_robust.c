@@ -359,6 +359,43 @@ static void value_add_repairs_dead_holder(void **state)
 	par_test_unshare(g, sizeof(*g));
 }
 
+struct value_after {
+	struct par_value *v;
+	uint32_t go;
+};
+
+/* Child: after go, the value must work as if nothing had happened. */
+static int value_still_works(void *arg)
+{
+	struct value_after *a = arg;
+	int64_t x = 0;
+
+	if (wait_flag(&a->go, 1) != 0)
+		return 1;
+	if (par_value_add(a->v, 1, &x) != 0 || x != 4)
+		return 2;
+	if (par_lock_acquire(par_value_lock(a->v), 0) != 0)
+		return 3;
+	return par_lock_release(par_value_lock(a->v)) == 0 ? 0 : 4;
+}
+
+static void value_destroy_after_dead_holder_leaves_it_working(void **state)
+{
+	struct value_after *a = par_test_shared(sizeof(*a));
+	struct guarded *g = par_test_shared(sizeof(*g));
+
+	(void)state;
+	assert_int_equal(par_value_create(3, &a->v), 0);
+	g->l = par_value_lock(a->v);
+	kill_holder(g);
+	pid_t pid = par_test_fork(value_still_works, a);
+	assert_int_equal(par_value_destroy(a->v), 0);
+	__atomic_store_n(&a->go, 1, __ATOMIC_RELEASE);
+	par_test_reap_code(pid, 10 * PAR_TEST_SEC, 0);
+	par_test_unshare(g, sizeof(*g));
+	par_test_unshare(a, sizeof(*a));
+}
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(killed_holder_then_consistent),
 	cmocka_unit_test(killed_holder_trylock_sees_it_too),
@@ -368,6 +405,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(kill_at_random_points_keeps_lock_working),
 	cmocka_unit_test(dead_owner_counts_as_free_for_fini),
 	cmocka_unit_test(value_add_repairs_dead_holder),
+	cmocka_unit_test(value_destroy_after_dead_holder_leaves_it_working),
 };
 
 PAR_TEST_MAIN(tests)
