@@ -134,7 +134,8 @@ int par_barrier_wait(struct par_barrier *b, int64_t timeout_ns)
 			n = s + 1;
 	} while (!cas_state(b, &s, n));
 	if (gen_of(n) != gen_of(s)) {
-		wake_all(b);
+		if (count_of(s) > 0) /* else nobody sleeps: a lone party makes no call */
+			wake_all(b);
 		return (int)b->parties - 1;
 	}
 	if (n & B_BROKEN) {

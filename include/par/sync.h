@@ -159,11 +159,11 @@ PAR_API int par_barrier_destroy(struct par_barrier *b);
  * -EPIPE: the barrier is broken (another party timed out, or it was aborted);
  * every waiter is released with -EPIPE and later waits fail at once until
  * par_barrier_reset(). Everything each party wrote before arriving is visible
- * to every party that passes. Lock-free: a party killed at any point leaves the
- * barrier whole, though its arrival still counts until a reset. A waiter that
- * sleeps through more than 32 later generations (possible only when more
- * threads than parties share the barrier) is told it passed even if its own
- * generation was reset. */
+ * to every party that passes. It takes no lock: a party killed at any point
+ * leaves the barrier whole, though its arrival in the current generation
+ * counts until a reset. A waiter that sleeps through more than 32 later
+ * generations (only when more threads than parties share the barrier, or after
+ * 32 resets) is told it passed even if its own generation was reset. */
 PAR_API int par_barrier_wait(struct par_barrier *b, int64_t timeout_ns);
 
 /* Break the barrier: current and later waiters get -EPIPE. 0 or -EINVAL. */
