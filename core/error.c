@@ -41,6 +41,8 @@ const char *par_strerror(int err)
 		return "success";
 	if (err > 0)
 		return "not an error code (a count or a positive value)";
+	if (err < -4095) /* beyond any errno value (and -INT_MIN would overflow) */
+		return "unknown error";
 	for (size_t i = 0; i < sizeof(par_errors) / sizeof(par_errors[0]); i++)
 		if (par_errors[i].code == -err)
 			return par_errors[i].text;
