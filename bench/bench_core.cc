@@ -43,21 +43,44 @@ static void pthread_mutex_uncontended(benchmark::State &st)
 }
 BENCHMARK(pthread_mutex_uncontended)->Name("pthread_mutex/uncontended/0");
 
+// The mutex par_lock wraps (robust, process-shared, error-checking), bare.
+static void pthread_robust_uncontended(benchmark::State &st)
+{
+	pthread_mutexattr_t a;
+	pthread_mutex_t m;
+	pthread_mutexattr_init(&a);
+	pthread_mutexattr_settype(&a, PTHREAD_MUTEX_ERRORCHECK);
+	pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
+	pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
+	pthread_mutex_init(&m, &a);
+	for (auto _ : st) {
+		pthread_mutex_lock(&m);
+		pthread_mutex_unlock(&m);
+	}
+	st.SetItemsProcessed(st.iterations());
+	pthread_mutex_destroy(&m);
+	pthread_mutexattr_destroy(&a);
+}
+BENCHMARK(pthread_robust_uncontended)->Name("pthread_robust/uncontended/0");
+
 // ---- Wake-up hand-off between two pinned threads -------------------------
 
 static void par_futex_pingpong(benchmark::State &st)
 {
+	// The word counts half-trips: odd after a ping, even after a pong;
+	// STOP ends the partner. Both sides sleep in the kernel, like the pipe.
+	const uint32_t STOP = UINT32_MAX;
 	alignas(64) uint32_t word = 0;
-	std::atomic<bool> stop{ false };
 	par_bench::cpu_pair cpus = par_bench::pick_cpus();
 	std::thread partner([&] {
 		par_bench::pin_self(cpus.b);
 		for (uint32_t want = 1;; want += 2) {
-			while (__atomic_load_n(&word, __ATOMIC_ACQUIRE) != want) { // pairs with ping
-				if (stop.load(std::memory_order_relaxed))
-					return;
-				par_futex_wait(&word, want - 1, 1000000);
-			}
+			uint32_t w;
+			// acquire: pairs with the release store of ping (or STOP)
+			while ((w = __atomic_load_n(&word, __ATOMIC_ACQUIRE)) != want && w != STOP)
+				par_futex_wait(&word, w, PAR_FOREVER);
+			if (w == STOP)
+				return;
 			__atomic_store_n(&word, want + 1, __ATOMIC_RELEASE); // pong
 			par_futex_wake(&word, 1);
 		}
@@ -70,8 +93,7 @@ static void par_futex_pingpong(benchmark::State &st)
 		while (__atomic_load_n(&word, __ATOMIC_ACQUIRE) != v) // pairs with pong
 			par_futex_wait(&word, v - 1, PAR_FOREVER);
 	}
-	stop.store(true);
-	__atomic_store_n(&word, v + 1000, __ATOMIC_RELEASE);
+	__atomic_store_n(&word, STOP, __ATOMIC_RELEASE);
 	par_futex_wake(&word, 1);
 	partner.join();
 	st.SetItemsProcessed(st.iterations());
@@ -121,7 +143,7 @@ static void par_process_start_join(benchmark::State &st)
 	}
 	st.SetItemsProcessed(st.iterations());
 }
-BENCHMARK(par_process_start_join)->Name("par_process/start_join/0")->UseRealTime();
+BENCHMARK(par_process_start_join)->Name("par_process/process_start_join/0")->UseRealTime();
 
 static void fork_start_join(benchmark::State &st)
 {
@@ -133,7 +155,7 @@ static void fork_start_join(benchmark::State &st)
 	}
 	st.SetItemsProcessed(st.iterations());
 }
-BENCHMARK(fork_start_join)->Name("fork/start_join/0")->UseRealTime();
+BENCHMARK(fork_start_join)->Name("fork/process_start_join/0")->UseRealTime();
 
 static void par_thread_start_join(benchmark::State &st)
 {
@@ -145,7 +167,7 @@ static void par_thread_start_join(benchmark::State &st)
 	}
 	st.SetItemsProcessed(st.iterations());
 }
-BENCHMARK(par_thread_start_join)->Name("par_thread/start_join/0")->UseRealTime();
+BENCHMARK(par_thread_start_join)->Name("par_thread/thread_start_join/0")->UseRealTime();
 
 static void *pnothing(void *) { return nullptr; }
 
@@ -158,7 +180,7 @@ static void pthread_start_join(benchmark::State &st)
 	}
 	st.SetItemsProcessed(st.iterations());
 }
-BENCHMARK(pthread_start_join)->Name("pthread/start_join/0")->UseRealTime();
+BENCHMARK(pthread_start_join)->Name("pthread/thread_start_join/0")->UseRealTime();
 
 static void par_subprocess_true(benchmark::State &st)
 {
