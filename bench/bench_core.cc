@@ -131,7 +131,10 @@ BENCHMARK(pipe_pingpong)->Name("pipe/pingpong/0")->UseRealTime();
 
 // ---- Start-up: process, thread, subprocess -------------------------------
 
-static int nothing(void *) { return 0; }
+static int nothing(void *)
+{
+	return 0;
+}
 
 static void par_process_start_join(benchmark::State &st)
 {
@@ -169,7 +172,10 @@ static void par_thread_start_join(benchmark::State &st)
 }
 BENCHMARK(par_thread_start_join)->Name("par_thread/thread_start_join/0")->UseRealTime();
 
-static void *pnothing(void *) { return nullptr; }
+static void *pnothing(void *)
+{
+	return nullptr;
+}
 
 static void pthread_start_join(benchmark::State &st)
 {

@@ -10,7 +10,8 @@
 #include <thread>
 #include <vector>
 
-namespace par_bench {
+namespace par_bench
+{
 
 cpu_pair pick_cpus()
 {
@@ -51,7 +52,7 @@ static double one_rtt_run(int a, int b, int rounds)
 	pin_self(a);
 	auto t0 = std::chrono::steady_clock::now();
 	for (int i = 0; i < rounds; i++) {
-		ball.store(2 * i + 1, std::memory_order_release); // ping
+		ball.store(2 * i + 1, std::memory_order_release);	  // ping
 		while (ball.load(std::memory_order_acquire) != 2 * i + 2) // pairs with pong
 			;
 	}

@@ -5,7 +5,8 @@
 
 #include <pthread.h>
 
-namespace par_bench {
+namespace par_bench
+{
 
 // The first two CPUs this process may run on (a == b on a one-CPU machine).
 struct cpu_pair {

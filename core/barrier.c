@@ -110,8 +110,8 @@ static int sleep_in(struct par_barrier *b, uint64_t s, int64_t deadline)
 			}
 			continue;
 		}
-		timed_out = par_futex_wait_until(futex_word(b), (uint32_t)s, deadline) ==
-			    -ETIMEDOUT;
+		timed_out =
+			par_futex_wait_until(futex_word(b), (uint32_t)s, deadline) == -ETIMEDOUT;
 		s = load_state(b);
 	}
 }

@@ -24,7 +24,7 @@ static int reap_now(pid_t pid, int *status)
 	if (si.si_pid == 0)
 		return 0;
 	*status = si.si_code == CLD_EXITED ? W_EXITCODE(si.si_status, 0)
-					     : (si.si_status | (si.si_code == CLD_DUMPED ? 0x80 : 0));
+					   : (si.si_status | (si.si_code == CLD_DUMPED ? 0x80 : 0));
 	return 1;
 }
 

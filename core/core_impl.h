@@ -10,9 +10,9 @@
 
 /* Read an options field only when the caller's struct is new enough to have
  * it (opts carry their own size), else take the default. */
-#define PAR__OPT(o, field, dflt)                                                                   \
-	(((o) != NULL && (o)->size >= offsetof(__typeof__(*(o)), field) + sizeof((o)->field))    \
-		 ? (o)->field                                                                      \
+#define PAR__OPT(o, field, dflt)                                                              \
+	(((o) != NULL && (o)->size >= offsetof(__typeof__(*(o)), field) + sizeof((o)->field)) \
+		 ? (o)->field                                                                 \
 		 : (dflt))
 
 /* Options structs must at least carry a plausible size. */

@@ -28,7 +28,7 @@ int par_futex_wait_until(uint32_t *word, uint32_t expected, int64_t deadline)
 	if (deadline != PAR_NO_DEADLINE) {
 		if (deadline <= par_now_ns())
 			return __atomic_load_n(word, __ATOMIC_RELAXED) == expected ? -ETIMEDOUT
-										    : -EAGAIN;
+										   : -EAGAIN;
 		ts = par__timespec(deadline);
 		tsp = &ts;
 	}

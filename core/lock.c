@@ -112,9 +112,11 @@ static int clocklock(pthread_mutex_t *m, const struct timespec *abs)
 #ifdef PAR__TSAN
 	__tsan_mutex_pre_lock(m, __tsan_mutex_try_lock);
 	int r = pthread_mutex_clocklock(m, CLOCK_MONOTONIC, abs);
-	__tsan_mutex_post_lock(m, __tsan_mutex_try_lock |
-				   (r == 0 || r == EOWNERDEAD ? 0 : __tsan_mutex_try_lock_failed),
-			       0);
+	__tsan_mutex_post_lock(
+		m,
+		__tsan_mutex_try_lock |
+			(r == 0 || r == EOWNERDEAD ? 0 : __tsan_mutex_try_lock_failed),
+		0);
 	return r;
 #else
 	return pthread_mutex_clocklock(m, CLOCK_MONOTONIC, abs);

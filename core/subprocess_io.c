@@ -24,9 +24,9 @@ struct io {
 	struct par_subprocess *sp;
 	const char *in;
 	size_t in_left;
-	int epipe;	  /* a write to stdin failed with EPIPE (SIGPIPE raised) */
-	struct buf b[3];  /* b[PAR__OUT], b[PAR__ERR] */
-	int captured[3];  /* that stream was piped when we started */
+	int epipe;	 /* a write to stdin failed with EPIPE (SIGPIPE raised) */
+	struct buf b[3]; /* b[PAR__OUT], b[PAR__ERR] */
+	int captured[3]; /* that stream was piped when we started */
 };
 
 /* SIGPIPE blocked in this thread while we write; see pipe_guard_off. */

@@ -13,10 +13,10 @@
 #include <pthread.h>
 #include <stdint.h>
 
-#define PAR__LOCK_MAGIC 0x4c726170u	/* "parL" */
-#define PAR__EVENT_MAGIC 0x45726170u	/* "parE" */
-#define PAR__BARRIER_MAGIC 0x42726170u	/* "parB" */
-#define PAR__VALUE_MAGIC 0x56726170u	/* "parV" */
+#define PAR__LOCK_MAGIC 0x4c726170u    /* "parL" */
+#define PAR__EVENT_MAGIC 0x45726170u   /* "parE" */
+#define PAR__BARRIER_MAGIC 0x42726170u /* "parB" */
+#define PAR__VALUE_MAGIC 0x56726170u   /* "parV" */
 
 /* A process-shared robust pthread mutex, plus who holds it: owner is the
  * holder's kernel thread id (0 when free), written only by the holder, so the

@@ -14,8 +14,8 @@ struct par_thread {
 	par_thread_fn fn;
 	void *arg;
 	int result;
-	uint32_t done;	/* 1 once fn has returned and result is set */
-	int joined;	/* pthread_join done: the handle may be freed */
+	uint32_t done; /* 1 once fn has returned and result is set */
+	int joined;    /* pthread_join done: the handle may be freed */
 	char name[PAR_THREAD_NAME_MAX + 1];
 };
 

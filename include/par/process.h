@@ -26,9 +26,9 @@ extern "C" {
 
 /* How a child ended: by exit (code set, signal 0) or by a signal. */
 struct par_exit {
-	int code;		/* exit status 0..255 when it exited, else -1 */
-	int signal;		/* terminating signal, or 0 when it exited */
-	int core_dumped;	/* 1 when the signal dumped core */
+	int code;	 /* exit status 0..255 when it exited, else -1 */
+	int signal;	 /* terminating signal, or 0 when it exited */
+	int core_dumped; /* 1 when the signal dumped core */
 };
 
 /* ---- Process ----------------------------------------------------------- */
@@ -39,10 +39,10 @@ struct par_process;
 typedef int (*par_process_fn)(void *arg);
 
 struct par_process_opts {
-	size_t size;		/* sizeof(struct par_process_opts); set by opts_init */
-	const char *name;	/* copied: par_process_name() gives it whole, the
-				   child's /proc/PID/comm its first 15 bytes;
-				   default "par-process" */
+	size_t size;	  /* sizeof(struct par_process_opts); set by opts_init */
+	const char *name; /* copied: par_process_name() gives it whole, the
+			     child's /proc/PID/comm its first 15 bytes;
+			     default "par-process" */
 };
 
 PAR_API void par_process_opts_init(struct par_process_opts *o);
@@ -89,9 +89,9 @@ typedef int (*par_thread_fn)(void *arg);
 #define PAR_THREAD_NAME_MAX 15
 
 struct par_thread_opts {
-	size_t size;		/* sizeof(struct par_thread_opts); set by opts_init */
-	const char *name;	/* shown in /proc/self/task/TID/comm; default "par-thread" */
-	size_t stack_size;	/* 0: the system default */
+	size_t size;	   /* sizeof(struct par_thread_opts); set by opts_init */
+	const char *name;  /* shown in /proc/self/task/TID/comm; default "par-thread" */
+	size_t stack_size; /* 0: the system default */
 };
 
 PAR_API void par_thread_opts_init(struct par_thread_opts *o);
@@ -125,21 +125,21 @@ struct par_subprocess;
 
 /* Where a child's stdin, stdout or stderr goes. */
 enum par_stdio {
-	PAR_STDIO_INHERIT = 0,	/* the parent's own descriptor */
-	PAR_STDIO_PIPE,		/* a pipe to the parent (communicate, *_fd) */
-	PAR_STDIO_NULL,		/* /dev/null */
-	PAR_STDIO_STDOUT	/* stderr only: the same place as stdout */
+	PAR_STDIO_INHERIT = 0, /* the parent's own descriptor */
+	PAR_STDIO_PIPE,	       /* a pipe to the parent (communicate, *_fd) */
+	PAR_STDIO_NULL,	       /* /dev/null */
+	PAR_STDIO_STDOUT       /* stderr only: the same place as stdout */
 };
 
 struct par_subprocess_opts {
-	size_t size;			/* sizeof(struct par_subprocess_opts) */
-	enum par_stdio stdin_mode;	/* default PAR_STDIO_INHERIT */
-	enum par_stdio stdout_mode;	/* default PAR_STDIO_INHERIT */
-	enum par_stdio stderr_mode;	/* default PAR_STDIO_INHERIT */
-	const char *const *env;		/* NULL-terminated "K=V" list; NULL: inherit */
-	const char *cwd;		/* working directory; NULL: inherit */
-	int search_path;		/* 1 (default): look argv[0] up in the
-					   parent's PATH when it has no '/' */
+	size_t size;		    /* sizeof(struct par_subprocess_opts) */
+	enum par_stdio stdin_mode;  /* default PAR_STDIO_INHERIT */
+	enum par_stdio stdout_mode; /* default PAR_STDIO_INHERIT */
+	enum par_stdio stderr_mode; /* default PAR_STDIO_INHERIT */
+	const char *const *env;	    /* NULL-terminated "K=V" list; NULL: inherit */
+	const char *cwd;	    /* working directory; NULL: inherit */
+	int search_path;	    /* 1 (default): look argv[0] up in the
+				       parent's PATH when it has no '/' */
 };
 
 PAR_API void par_subprocess_opts_init(struct par_subprocess_opts *o);
@@ -177,8 +177,9 @@ PAR_API int par_subprocess_spawn(const char *const *argv, const struct par_subpr
  * SIGPIPE (it is blocked in the calling thread while writing; one that was
  * already pending stays pending). res->exit.code is -1 until the child has
  * been reaped. Free *res with par_subprocess_result_free even on error. */
-PAR_API int par_subprocess_communicate(struct par_subprocess *sp, const void *input, size_t input_len,
-				       int64_t timeout_ns, struct par_subprocess_result *res);
+PAR_API int par_subprocess_communicate(struct par_subprocess *sp, const void *input,
+				       size_t input_len, int64_t timeout_ns,
+				       struct par_subprocess_result *res);
 
 /* Wait for the child to end without touching its pipes. 0 and *st (may be
  * NULL), -EAGAIN (timeout 0) or -ETIMEDOUT while it runs. A child blocked

@@ -46,8 +46,8 @@ extern "C" {
 struct par_lock;
 
 struct par_lock_opts {
-	size_t size;	/* sizeof(struct par_lock_opts); set by opts_init */
-	int recursive;	/* 1: the owner may acquire again (an RLock); default 0 */
+	size_t size;   /* sizeof(struct par_lock_opts); set by opts_init */
+	int recursive; /* 1: the owner may acquire again (an RLock); default 0 */
 };
 
 PAR_API void par_lock_opts_init(struct par_lock_opts *o);

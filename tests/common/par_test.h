@@ -43,11 +43,11 @@ static inline int par_test_main(const struct CMUnitTest *tests, size_t n, const 
 	return _cmocka_run_group_tests(group, tests, n, NULL, NULL);
 }
 
-#define PAR_TEST_MAIN(tests)                                                                       \
-	int main(int argc, char **argv)                                                            \
-	{                                                                                          \
-		return par_test_main(tests, sizeof(tests) / sizeof(tests[0]), __FILE__, argc,      \
-				     argv);                                                        \
+#define PAR_TEST_MAIN(tests)                                                                  \
+	int main(int argc, char **argv)                                                       \
+	{                                                                                     \
+		return par_test_main(tests, sizeof(tests) / sizeof(tests[0]), __FILE__, argc, \
+				     argv);                                                   \
 	}
 
 /* Zeroed MAP_SHARED memory that forked children share. */

@@ -331,7 +331,7 @@ static void recursive_lock_nests(void **state)
 	assert_int_equal(par_lock_release(l), 0);
 	assert_int_equal(par_lock_release(l), 0);
 	assert_int_equal(try_from_thread(l), -EAGAIN); /* still held once */
-	assert_int_equal(par_lock_fini(l), -EBUSY);	/* by this very thread */
+	assert_int_equal(par_lock_fini(l), -EBUSY);    /* by this very thread */
 	assert_int_equal(par_lock_release(l), 0);
 	assert_int_equal(par_lock_release(l), -EPERM);
 	/* the thread got it and exited holding it, so the lock's owner is dead */

@@ -9,9 +9,9 @@
 
 struct guarded {
 	struct par_lock *l;
-	uint64_t a, b;	/* a == b whenever nobody is inside */
-	uint32_t held;	/* a child has the lock (or has looped once) */
-	uint32_t go;	/* the parent lets a child on */
+	uint64_t a, b; /* a == b whenever nobody is inside */
+	uint32_t held; /* a child has the lock (or has looped once) */
+	uint32_t go;   /* the parent lets a child on */
 	uint64_t loops[2];
 };
 
@@ -205,7 +205,7 @@ static int wait_for_lock(void *arg)
 
 	__atomic_fetch_add(&g->held, 1, __ATOMIC_RELEASE);
 	int r = par_lock_acquire(g->l, __atomic_load_n(&g->go, __ATOMIC_RELAXED) ? 10 * PAR_TEST_SEC
-										   : PAR_FOREVER);
+										 : PAR_FOREVER);
 	if (r != 0)
 		return 1;
 	return par_lock_release(g->l) == 0 ? 0 : 2;

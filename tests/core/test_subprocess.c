@@ -11,9 +11,8 @@
 
 #define LIMIT (20 * PAR_TEST_SEC)
 
-static struct par_subprocess_result run_ok(const char *const *argv,
-					   const struct par_subprocess_opts *o, const char *input,
-					   size_t len)
+static struct par_subprocess_result
+run_ok(const char *const *argv, const struct par_subprocess_opts *o, const char *input, size_t len)
 {
 	struct par_subprocess_result res;
 
