@@ -1,0 +1,174 @@
+/*
+ * par/ring.h — lock-free rings of fixed-size elements, between threads or
+ * processes.
+ *
+ * A ring holds capacity elements (a power of two, all of them usable) of
+ * elem_size bytes (a multiple of 8). Whether one or several threads/processes
+ * enqueue, and one or several dequeue, is fixed when the ring is made
+ * (PAR_RING_SP_ENQ, PAR_RING_SC_DEQ; both = SPSC, neither = MPMC), like
+ * DPDK's rte_ring. The single-producer and single-consumer sides use no atomic
+ * read-modify-write at all and keep a cached copy of the other side's index,
+ * so an uncontended operation touches no cache line it does not own and makes
+ * no system call.
+ *
+ * Where it lives:
+ *  - in caller memory: par_ring_memsize() bytes aligned to 64, made with
+ *    par_ring_init() (embed it in a struct, a MAP_SHARED mapping or a segment)
+ *    and reached from other processes with par_ring_attach();
+ *  - in a segment of its own: par_ring_create() (named or anonymous),
+ *    par_ring_open() / par_ring_open_fd() elsewhere.
+ * The ring's memory holds no pointers and starts with a validated header;
+ * attaching to memory that is not such a ring, or of another layout version,
+ * or too short, fails with -EPROTO.
+ *
+ * Operations come in four shapes: one element; bulk (all n or nothing);
+ * burst (as many of n as fit / are there); zero-copy (reserve space and write
+ * in place, then commit; peek at elements in place, then release). Each is
+ * non-blocking; the *_wait forms block with a timeout: they spin briefly, then
+ * sleep on a futex. A sleeper is woken by the operation that makes room or
+ * data; at worst (a wake-up raced with going to sleep) it notices within
+ * PAR_RING_SLEEP_SLICE_NS on its own.
+ *
+ * Concurrency: with PAR_RING_SP_ENQ exactly one thread (in any process) may
+ * enqueue at a time, with PAR_RING_SC_DEQ exactly one may dequeue; otherwise
+ * any number. All functions are otherwise thread- and process-safe.
+ * Death: in a single-producer or single-consumer side, a party killed midway
+ * leaves nothing published or consumed and the next one resumes cleanly
+ * (a half-written element is never seen). On a multi-producer or
+ * multi-consumer side, one killed between claiming and publishing stops the
+ * others of that side from completing: use par/queue.h where processes may die.
+ *
+ * A struct par_ring handle is process-local: make one per process with
+ * par_ring_attach / par_ring_open (a forked child may use its parent's).
+ */
+#ifndef PAR_RING_H
+#define PAR_RING_H
+
+#include <par/core.h>
+#include <par/shm.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct par_ring;
+
+/* Sync-mode flags for par_ring_init / par_ring_create. */
+#define PAR_RING_MPMC 0u
+#define PAR_RING_SP_ENQ 0x1u /* single producer */
+#define PAR_RING_SC_DEQ 0x2u /* single consumer */
+#define PAR_RING_SPSC (PAR_RING_SP_ENQ | PAR_RING_SC_DEQ)
+
+/* Largest element and capacity. */
+#define PAR_RING_ELEM_MAX ((size_t)65536)
+#define PAR_RING_CAPACITY_MAX (1u << 30)
+
+/* How long a sleeper may go before re-checking on its own. */
+#define PAR_RING_SLEEP_SLICE_NS ((int64_t)1000000)
+
+/* Bytes a ring of this geometry needs, or 0 when elem_size is 0, not a
+ * multiple of 8 or above PAR_RING_ELEM_MAX, or capacity is not a power of two
+ * in 1..PAR_RING_CAPACITY_MAX. */
+PAR_API size_t par_ring_memsize(size_t elem_size, uint32_t capacity);
+
+/* Make an empty ring in mem (par_ring_memsize bytes, 64-aligned) and a handle
+ * to it. 0, -EINVAL (bad geometry, flags or alignment), -ENOMEM. */
+PAR_API int par_ring_init(void *mem, size_t elem_size, uint32_t capacity, unsigned flags,
+			  struct par_ring **out);
+
+/* A handle to a ring that par_ring_init made in mem (mapped here at any
+ * address). mem_size: the bytes available at mem. 0, -EPROTO (not a ring,
+ * another layout version, a geometry that does not fit mem_size), -EINVAL. */
+PAR_API int par_ring_attach(void *mem, size_t mem_size, struct par_ring **out);
+
+/* A ring in its own segment (name "/x", or NULL for anonymous); shm_opts may
+ * be NULL. 0, or as par_ring_init and par_shm_create. */
+PAR_API int par_ring_create(const char *name, size_t elem_size, uint32_t capacity, unsigned flags,
+			    const struct par_shm_opts *shm_opts, struct par_ring **out);
+
+/* Open a ring segment by name or descriptor (the descriptor is duplicated).
+ * -ENOENT, -EPROTO (not a ring segment, or damaged), -EAGAIN (still being
+ * made). */
+PAR_API int par_ring_open(const char *name, struct par_ring **out);
+PAR_API int par_ring_open_fd(int fd, struct par_ring **out);
+
+/* The segment descriptor of a ring made by create/open, to pass on; -EINVAL
+ * for a ring in caller memory. */
+PAR_API int par_ring_fd(const struct par_ring *r);
+
+/* Free the handle (and unmap the ring's own segment). The ring itself goes on
+ * for the other handles. 0 or -EINVAL. */
+PAR_API int par_ring_close(struct par_ring *r);
+
+/* ---- one element ------------------------------------------------------ */
+
+/* Copy one element in / out. 0, or -EAGAIN when full / empty. */
+PAR_API int par_ring_enqueue(struct par_ring *r, const void *elem);
+PAR_API int par_ring_dequeue(struct par_ring *r, void *elem);
+
+/* The same, waiting at most timeout_ns for room / an element.
+ * 0, -EAGAIN (timeout 0), -ETIMEDOUT. */
+PAR_API int par_ring_enqueue_wait(struct par_ring *r, const void *elem, int64_t timeout_ns);
+PAR_API int par_ring_dequeue_wait(struct par_ring *r, void *elem, int64_t timeout_ns);
+
+/* ---- n elements (contiguous arrays of elem_size-byte elements) ---------- */
+
+/* Bulk: all n or none. n, or -EAGAIN. */
+PAR_API int par_ring_enqueue_bulk(struct par_ring *r, const void *elems, unsigned n);
+PAR_API int par_ring_dequeue_bulk(struct par_ring *r, void *elems, unsigned n);
+
+/* Burst: as many as fit / are there, 0..n. */
+PAR_API unsigned par_ring_enqueue_burst(struct par_ring *r, const void *elems, unsigned n);
+PAR_API unsigned par_ring_dequeue_burst(struct par_ring *r, void *elems, unsigned n);
+
+/* Bulk enqueue waiting for room for all n (n <= capacity, else -EINVAL);
+ * burst dequeue waiting for at least one. Count, -EAGAIN (timeout 0),
+ * -ETIMEDOUT. */
+PAR_API int par_ring_enqueue_bulk_wait(struct par_ring *r, const void *elems, unsigned n,
+				       int64_t timeout_ns);
+PAR_API int par_ring_dequeue_burst_wait(struct par_ring *r, void *elems, unsigned n,
+					int64_t timeout_ns);
+
+/* ---- zero-copy ---------------------------------------------------------- */
+
+/* Up to n elements in place: n1 at ptr1, then (when the span wraps) n2 at
+ * ptr2. */
+struct par_ring_span {
+	void *ptr1;
+	unsigned n1;
+	void *ptr2;
+	unsigned n2;
+};
+
+/* Reserve room for up to n elements (burst) and describe it in *span; write
+ * the elements there, then commit. Returns the count reserved (0 when full).
+ * Until commit nothing is visible to consumers, and on a multi-producer ring
+ * later producers wait for this one's commit, so keep it short. One
+ * reservation per handle at a time. */
+PAR_API unsigned par_ring_reserve(struct par_ring *r, unsigned n, struct par_ring_span *span);
+
+/* Publish the first k (<= reserved) elements of the reservation; the rest is
+ * given back. 0, or -EINVAL with no reservation or k too large. */
+PAR_API int par_ring_commit(struct par_ring *r, unsigned k);
+
+/* Look at up to n waiting elements in place (burst); read them, then release.
+ * Returns the count (0 when empty). One peek per handle at a time. */
+PAR_API unsigned par_ring_peek(struct par_ring *r, unsigned n, struct par_ring_span *span);
+
+/* Consume the first k (<= peeked) elements; the rest stay for the next
+ * dequeue. 0, or -EINVAL. */
+PAR_API int par_ring_release(struct par_ring *r, unsigned k);
+
+/* ---- state (a snapshot: others may change it at once) ------------------- */
+
+PAR_API unsigned par_ring_count(const struct par_ring *r);
+PAR_API unsigned par_ring_free_count(const struct par_ring *r);
+PAR_API unsigned par_ring_capacity(const struct par_ring *r);
+PAR_API size_t par_ring_elem_size(const struct par_ring *r);
+PAR_API unsigned par_ring_flags(const struct par_ring *r);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PAR_RING_H */

@@ -1,0 +1,2 @@
+/* Segments: being written. */
+#include "shm_impl.h"
