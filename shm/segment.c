@@ -414,10 +414,10 @@ int par_shm_numa_node(const struct par_shm *s)
 
 enum par_shm_kind par_shm_kind(const struct par_shm *s)
 {
-	return s->kind;
+	return s != NULL ? s->kind : (enum par_shm_kind)0;
 }
 
 pid_t par_shm_creator(const struct par_shm *s)
 {
-	return s->creator;
+	return s != NULL ? s->creator : -1;
 }

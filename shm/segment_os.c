@@ -75,6 +75,15 @@ static int file_granule(struct par__shm_file *f)
 	return 0;
 }
 
+/* Does name exist in /dev/shm (huge 0) or the hugetlbfs mount (huge 1)? */
+static int name_exists(const char *name, int huge)
+{
+	char path[PATH_MAX];
+
+	return name_path(name, huge, path, sizeof(path)) == 0 &&
+	       faccessat(AT_FDCWD, path, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
 /* An unnamed file in dir (O_TMPFILE), mode exactly as asked (no umask). */
 static int tmpfile_in(const char *dir, mode_t mode)
 {
@@ -94,6 +103,9 @@ static int make_named(const char *name, mode_t mode, struct par__shm_file *f)
 {
 	char dir[PATH_MAX];
 
+	/* Early and racy, to spare the work; the link decides. */
+	if (name_exists(name, 0) || name_exists(name, 1))
+		return -EEXIST;
 	if (f->huge) {
 		if (huge_mount(dir, sizeof(dir)) < 0)
 			return -ENOMEM;
@@ -145,15 +157,6 @@ int par__shm_file_size(struct par__shm_file *f, uint64_t total)
 	return 0;
 }
 
-/* Does name exist in the other place (so par_shm_open would be ambiguous)? */
-static int name_elsewhere(const char *name, int in_hugetlbfs)
-{
-	char path[PATH_MAX];
-
-	return name_path(name, !in_hugetlbfs, path, sizeof(path)) == 0 &&
-	       faccessat(AT_FDCWD, path, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
-}
-
 int par__shm_file_link(const char *name, struct par__shm_file *f)
 {
 	char path[PATH_MAX], self[64];
@@ -163,7 +166,7 @@ int par__shm_file_link(const char *name, struct par__shm_file *f)
 		return 0;
 	if ((r = name_path(name, f->in_hugetlbfs, path, sizeof(path))) < 0)
 		return r;
-	if (name_elsewhere(name, f->in_hugetlbfs))
+	if (name_exists(name, !f->in_hugetlbfs)) /* par_shm_open would find the other */
 		return -EEXIST;
 	snprintf(self, sizeof(self), "/proc/self/fd/%d", f->fd);
 	if (linkat(AT_FDCWD, self, AT_FDCWD, path, AT_SYMLINK_FOLLOW) == 0)
