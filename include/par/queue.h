@@ -139,13 +139,13 @@ PAR_API int par_queue_eventfd(struct par_queue *q);
 
 /* What the queue has seen since it was made (all participants together). */
 struct par_queue_stats {
-	uint64_t puts;		/* messages put */
-	uint64_t gets;		/* messages taken */
-	uint64_t torn;		/* puts cut short by a death, never delivered */
-	uint64_t redelivered;	/* messages a dead consumer held, handed on */
-	uint64_t dead_peers;	/* participants found dead and cleaned up */
+	uint64_t puts;		 /* messages put */
+	uint64_t gets;		 /* messages taken */
+	uint64_t torn;		 /* puts cut short by a death, never delivered */
+	uint64_t redelivered;	 /* messages a dead consumer held, handed on */
+	uint64_t dead_peers;	 /* participants found dead and cleaned up */
 	uint64_t pool_reclaimed; /* out-of-line bytes a death left, freed again */
-	uint32_t participants;	/* live participants now */
+	uint32_t participants;	 /* live participants now */
 };
 
 PAR_API int par_queue_stats(const struct par_queue *q, struct par_queue_stats *st);
