@@ -10,7 +10,7 @@ cd "$(dirname "$0")"
 
 # Debian packages each command needs.
 PKGS_BUILD=(gcc g++ make cmake ninja-build pkg-config clang-format libcmocka-dev libnuma-dev libhwloc-dev)
-PKGS_BENCH=(libbenchmark-dev python3)
+PKGS_BENCH=(libbenchmark-dev python3 libboost-dev libck-dev dpdk-dev)
 
 missing_pkgs() {
 	local p
@@ -87,6 +87,11 @@ cmd_bench() {
 			--benchmark_out="build/bench/$(basename "$b").json" --benchmark_out_format=json
 		json+=("build/bench/$(basename "$b").json")
 	done
+	# The Python baseline (multiprocessing.Queue), a peer in the summary.
+	echo "== bench/python/mp_queue.py"
+	if python3 bench/python/mp_queue.py build/bench/python_mp_queue.json; then
+		json+=(build/bench/python_mp_queue.json)
+	fi
 	echo
 	python3 bench/summarize.py "${json[@]}"
 }

@@ -1,17 +1,42 @@
 #!/usr/bin/env python3
 """Summarize Google Benchmark JSON files written by ./run.sh bench.
 
-Benchmarks are named impl/case/bytes. For every case/bytes that has a par
-implementation (impl starting with "par_") and at least one other, print
-par's items/s and its ratio to each other implementation measured in the same
-run (medians when the run used repetitions), beside the run's cache-line
-round-trip probe and the CPUs used.
+Benchmarks are named impl/case/bytes (anything after that, like /real_time, is
+ignored). For every case/bytes that has a par implementation (impl starting
+with "par_") and at least one other, print par's items/s and its ratio to
+each other implementation measured in the same run, in any of the files given
+(medians when the run used repetitions; a peer from another file, such as the
+Python baseline, is marked *). par_ring is compared with the lock-free rings
+(RINGS), par_queue and the other par_ implementations with everything else
+(the message queues). Each file's cache-line round-trip probe and
+CPUs are printed first. Then the project's aims: each measured ratio beside
+its aim, met or not.
 
 usage: summarize.py FILE.json...
 """
 import json
+import os
 import sys
 from collections import defaultdict
+
+# (par benchmark, baseline or None for the best peer of its case, aim)
+AIMS = [
+    ("par_ring/spsc/8", None, 1.0),
+    ("par_ring/spsc_burst32/8", None, 1.5),
+    ("par_queue/xproc/64", "pipe/xproc/64", 10),
+    ("par_queue/xproc_batch32/64", "pipe/xproc/64", 20),
+    ("par_queue/xproc/64", "python_mp_queue/xproc/64", 100),
+]
+
+# Peers that are rings of fixed-size elements: par_ring's peers.
+RINGS = {"boost_spsc", "boost_queue", "ck_ring", "ck_ring_loop", "rte_ring"}
+
+
+def peers_of(impl, impls):
+    """The non-par implementations of a case that impl is measured against."""
+    ring = impl == "par_ring"
+    return {k: v for k, v in impls.items()
+            if not k.startswith("par_") and (k in RINGS) == ring}
 
 
 def rows(doc):
@@ -20,7 +45,7 @@ def rows(doc):
     chosen = medians or [b for b in doc["benchmarks"] if b.get("run_type") != "aggregate"]
     for b in chosen:
         name = b.get("run_name", b["name"])
-        if "items_per_second" in b:
+        if "items_per_second" in b and not b.get("error_occurred"):
             yield name, b["items_per_second"]
 
 
@@ -31,36 +56,67 @@ def fmt(rate):
     return f"{rate:7.2f}  /s"
 
 
-def summarize(path):
-    with open(path) as f:
-        doc = json.load(f)
-    ctx = doc.get("context", {})
-    print(f"== {path}")
-    print(f"   cpus {ctx.get('par_cpus', '?')}, cache-line round trip "
-          f"{ctx.get('par_cacheline_rtt_ns', '?')} ns, host {ctx.get('host_name', '?')}")
+def load(paths):
+    """groups[case/bytes][impl] = (rate, index of the file)."""
     groups = defaultdict(dict)
-    for name, rate in rows(doc):
-        parts = name.split("/")
-        if len(parts) >= 3:
-            groups["/".join(parts[1:3])][parts[0]] = rate
+    for i, path in enumerate(paths):
+        with open(path) as f:
+            doc = json.load(f)
+        ctx = doc.get("context", {})
+        print(f"== {path}")
+        print(f"   cpus {ctx.get('par_cpus', '?')}, cache-line round trip "
+              f"{ctx.get('par_cacheline_rtt_ns', '?')} ns, host {ctx.get('host_name', '?')}")
+        for name, rate in rows(doc):
+            parts = name.split("/")
+            if len(parts) >= 3:
+                groups["/".join(parts[1:3])][parts[0]] = (rate, i)
+    return groups
+
+
+def table(groups):
     for case, impls in sorted(groups.items()):
         pars = {k: v for k, v in impls.items() if k.startswith("par_")}
-        others = {k: v for k, v in impls.items() if not k.startswith("par_")}
-        for impl, rate in sorted(pars.items()):
+        for impl, (rate, src) in sorted(pars.items()):
+            others = peers_of(impl, impls)
             line = f"   {impl + '/' + case:36s} {fmt(rate)}"
             if others:
-                best = max(others.values())
+                best = max(r for r, _ in others.values())
                 line += f"   x{rate / best:6.2f} best peer;"
-                line += "".join(f"  x{rate / v:.2f} {k}" for k, v in sorted(others.items()))
+                line += "".join(f"  x{rate / r:.2f} {k}{'*' if s != src else ''}"
+                                for k, (r, s) in sorted(others.items()))
             print(line)
+
+
+def aims(groups):
+    print("\n== aims (par's items/s over the baseline's, same run)")
+    for par, base, aim in AIMS:
+        impl, case = par.split("/", 1)
+        peers = groups.get(case, {})
+        mine = peers.get(impl)
+        if base is None:
+            others = {k: r for k, (r, _) in peers_of(impl, peers).items()}
+            bname = max(others, key=others.get) if others else None
+            label, theirs = f"best peer ({bname or '?'})", others.get(bname)
+        else:
+            bimpl, bcase = base.split("/", 1)
+            label, theirs = base, groups.get(bcase, {}).get(bimpl, (None,))[0]
+        head = f"   {par:28s} vs {label:30s}"
+        if mine is None or theirs is None:
+            print(f"{head}  not measured          aim >= {aim:g}")
+            continue
+        ratio = mine[0] / theirs
+        print(f"{head}  x{ratio:9.2f}  aim >= {aim:<4g} "
+              f"{'met' if ratio >= aim else 'NOT met'}")
 
 
 def main(argv):
     if len(argv) < 2:
         print(__doc__, file=sys.stderr)
         return 2
-    for path in argv[1:]:
-        summarize(path)
+    paths = [p for p in argv[1:] if os.path.exists(p)]
+    groups = load(paths)
+    table(groups)
+    aims(groups)
     return 0
 
 
