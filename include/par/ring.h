@@ -31,15 +31,33 @@
  *
  * Concurrency: with PAR_RING_SP_ENQ exactly one thread (in any process) may
  * enqueue at a time, with PAR_RING_SC_DEQ exactly one may dequeue; otherwise
- * any number. All functions are otherwise thread- and process-safe.
+ * any number. All functions are otherwise thread- and process-safe. Handing
+ * the single-producer (or -consumer) role to another thread or process needs
+ * only the usual happens-before (join, a lock, a pipe, a death noticed).
+ * A multi-producer side claims slots with a CAS and then publishes in claim
+ * order, so a producer preempted between the two holds up the producers that
+ * claimed after it (they spin, then yield) until it runs again; the same on a
+ * multi-consumer side.
  * Death: in a single-producer or single-consumer side, a party killed midway
  * leaves nothing published or consumed and the next one resumes cleanly
  * (a half-written element is never seen). On a multi-producer or
  * multi-consumer side, one killed between claiming and publishing stops the
  * others of that side from completing: use par/queue.h where processes may die.
+ * A process killed while asleep in a *_wait leaves its sleeper mark behind:
+ * the ring still works, but every operation of the other side then makes a
+ * futex wake call.
  *
  * A struct par_ring handle is process-local: make one per process with
- * par_ring_attach / par_ring_open (a forked child may use its parent's).
+ * par_ring_attach / par_ring_open (a forked child may use its parent's). The
+ * threads of one process may share it, except for zero-copy: a handle holds
+ * one reservation and one peek, so on a multi-producer (-consumer) ring each
+ * thread that reserves (peeks) needs a handle of its own (par_ring_attach the
+ * memory again, or par_ring_open_fd(par_ring_fd(r))). The element operations
+ * do not validate their arguments (a NULL or closed handle, a short buffer):
+ * like rte_ring, they trust the caller, to stay a few instructions long.
+ *
+ * Indices are 32-bit counters that wrap naturally; the capacity is at most
+ * 2^30, so counts are exact across the wrap.
  */
 #ifndef PAR_RING_H
 #define PAR_RING_H
@@ -113,17 +131,18 @@ PAR_API int par_ring_dequeue_wait(struct par_ring *r, void *elem, int64_t timeou
 
 /* ---- n elements (contiguous arrays of elem_size-byte elements) ---------- */
 
-/* Bulk: all n or none. n, or -EAGAIN. */
+/* Bulk: all n or none. n, or -EAGAIN (not all fit / are there; nothing was
+ * moved), -EINVAL for n > capacity (it never could). n = 0 gives 0. */
 PAR_API int par_ring_enqueue_bulk(struct par_ring *r, const void *elems, unsigned n);
 PAR_API int par_ring_dequeue_bulk(struct par_ring *r, void *elems, unsigned n);
 
-/* Burst: as many as fit / are there, 0..n. */
+/* Burst: as many as fit / are there, 0..n (never more than the capacity). */
 PAR_API unsigned par_ring_enqueue_burst(struct par_ring *r, const void *elems, unsigned n);
 PAR_API unsigned par_ring_dequeue_burst(struct par_ring *r, void *elems, unsigned n);
 
 /* Bulk enqueue waiting for room for all n (n <= capacity, else -EINVAL);
- * burst dequeue waiting for at least one. Count, -EAGAIN (timeout 0),
- * -ETIMEDOUT. */
+ * burst dequeue waiting for at least one. Count (0 for n = 0), -EAGAIN
+ * (timeout 0), -ETIMEDOUT. */
 PAR_API int par_ring_enqueue_bulk_wait(struct par_ring *r, const void *elems, unsigned n,
 				       int64_t timeout_ns);
 PAR_API int par_ring_dequeue_burst_wait(struct par_ring *r, void *elems, unsigned n,
@@ -141,25 +160,39 @@ struct par_ring_span {
 };
 
 /* Reserve room for up to n elements (burst) and describe it in *span; write
- * the elements there, then commit. Returns the count reserved (0 when full).
+ * the elements there, then commit. Returns the count reserved: 0 when full,
+ * for n = 0, or while this handle already holds a reservation (a call that
+ * returns 0 holds none, and leaves *span empty: NULL pointers, zero counts).
  * Until commit nothing is visible to consumers, and on a multi-producer ring
- * later producers wait for this one's commit, so keep it short. One
- * reservation per handle at a time. */
+ * later producers wait for this one's commit, so keep it short, and do not
+ * enqueue from this thread meanwhile (on a single-producer ring the slots
+ * are not yet claimed, so such an enqueue would write into them). */
 PAR_API unsigned par_ring_reserve(struct par_ring *r, unsigned n, struct par_ring_span *span);
 
-/* Publish the first k (<= reserved) elements of the reservation; the rest is
- * given back. 0, or -EINVAL with no reservation or k too large. */
+/* End the reservation, publishing its first k elements in order.
+ * Single-producer ring: any k <= reserved; the rest is given back (k = 0
+ * publishes nothing). Multi-producer ring: k must equal the count reserved,
+ * since later producers may already have claimed the slots after it.
+ * 0, or -EINVAL with no reservation or a k these rules refuse (the
+ * reservation then stays, to be committed properly). */
 PAR_API int par_ring_commit(struct par_ring *r, unsigned k);
 
 /* Look at up to n waiting elements in place (burst); read them, then release.
- * Returns the count (0 when empty). One peek per handle at a time. */
+ * Returns the count: 0 when empty, for n = 0, or while this handle already
+ * holds a peek (and then *span is empty and no peek is held). On a
+ * multi-consumer ring the peeked elements are claimed: no other consumer
+ * gets them, and later consumers wait for this one's release. */
 PAR_API unsigned par_ring_peek(struct par_ring *r, unsigned n, struct par_ring_span *span);
 
-/* Consume the first k (<= peeked) elements; the rest stay for the next
- * dequeue. 0, or -EINVAL. */
+/* End the peek, consuming its first k elements. Single-consumer ring: any
+ * k <= peeked; the rest stay for the next dequeue or peek. Multi-consumer
+ * ring: k must equal the count peeked. 0, or -EINVAL (no peek, or a k these
+ * rules refuse; the peek then stays). */
 PAR_API int par_ring_release(struct par_ring *r, unsigned k);
 
 /* ---- state (a snapshot: others may change it at once) ------------------- */
+/* count: published and not yet consumed (elements claimed by a dequeuer but
+ * not yet released still count); free_count: capacity - count. */
 
 PAR_API unsigned par_ring_count(const struct par_ring *r);
 PAR_API unsigned par_ring_free_count(const struct par_ring *r);
