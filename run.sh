@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 # Debian packages each command needs.
-PKGS_BUILD=(gcc g++ make cmake ninja-build pkg-config clang-format libcmocka-dev libnuma-dev libhwloc-dev)
+PKGS_BUILD=(gcc g++ make cmake ninja-build pkg-config clang-format libcmocka-dev libnuma-dev libhwloc-dev liburing-dev libssl-dev)
 PKGS_BENCH=(libbenchmark-dev python3 libboost-dev libck-dev dpdk-dev)
 
 missing_pkgs() {

@@ -1,7 +1,7 @@
 # libpar, shared and static, from the module object libraries, plus its install
 # rules: headers, libraries, par.pc and the CMake package (find_package(par)).
 
-set(PAR_MODULES par_core par_shm par_sched)
+set(PAR_MODULES par_core par_shm par_sched par_net)
 set(PAR_OBJECTS)
 foreach(m IN LISTS PAR_MODULES)
 	list(APPEND PAR_OBJECTS $<TARGET_OBJECTS:${m}>)
@@ -14,7 +14,8 @@ foreach(t par par_static)
 	target_include_directories(${t} PUBLIC
 		$<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include>
 		$<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
-	target_link_libraries(${t} PUBLIC Threads::Threads PRIVATE ${NUMA_LIBRARIES} ${HWLOC_LIBRARIES})
+	target_link_libraries(${t} PUBLIC Threads::Threads PRIVATE ${NUMA_LIBRARIES} ${HWLOC_LIBRARIES}
+		${URING_LIBRARIES} ${OPENSSL_LIBRARIES})
 endforeach()
 set_target_properties(par PROPERTIES VERSION ${PROJECT_VERSION}
 		      SOVERSION ${PROJECT_VERSION_MAJOR})
@@ -42,7 +43,7 @@ install(FILES ${PROJECT_BINARY_DIR}/parConfig.cmake
 # par.pc: private requirements grow as modules add hwloc, libnuma, liburing...
 # The prefix is found relative to the .pc file, so `cmake --install --prefix`
 # into any folder yields a working par.pc.
-set(PAR_PC_LIBS_PRIVATE "-pthread -lnuma -lhwloc")
+set(PAR_PC_LIBS_PRIVATE "-pthread -lnuma -lhwloc -luring -lcrypto")
 file(RELATIVE_PATH PAR_PC_PREFIX_REL "${CMAKE_INSTALL_FULL_LIBDIR}/pkgconfig"
      "${CMAKE_INSTALL_PREFIX}")
 configure_file(cmake/par.pc.in ${PROJECT_BINARY_DIR}/par.pc @ONLY)
