@@ -1,0 +1,248 @@
+/* Queue robustness: telling the dead from the living, and cleaning up after
+ * the dead (see queue_impl.h, "Participants"). */
+#include "queue_impl.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ---- /proc ------------------------------------------------------------------ */
+
+struct pstat {
+	char state;	/* field 3 */
+	long threads;	/* field 20 */
+	uint64_t start; /* field 22, clock ticks after boot */
+};
+
+/* Field n (from 3) of a stat line, given the text after "pid (comm) ". */
+static const char *stat_field(const char *p, int n)
+{
+	for (int f = 3; f < n && p != NULL; f++) {
+		p = strchr(p, ' ');
+		if (p != NULL)
+			p++;
+	}
+	return p;
+}
+
+static int proc_stat(pid_t pid, struct pstat *ps)
+{
+	char path[48], buf[1024];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	do
+		n = read(fd, buf, sizeof(buf) - 1);
+	while (n < 0 && errno == EINTR);
+	int e = n < 0 ? errno : 0;
+	close(fd);
+	if (n <= 0)
+		return n < 0 ? -e : -ESRCH;
+	buf[n] = '\0';
+	const char *p = strrchr(buf, ')'); /* comm may hold spaces and parentheses */
+	if (p == NULL || p[1] != ' ')
+		return -EPROTO;
+	p += 2;
+	const char *t = stat_field(p, 20), *s = stat_field(p, 22);
+	if (t == NULL || s == NULL)
+		return -EPROTO;
+	ps->state = p[0];
+	ps->threads = strtol(t, NULL, 10);
+	ps->start = strtoull(s, NULL, 10);
+	return 0;
+}
+
+int par__qproc_start(pid_t pid, uint64_t *start)
+{
+	struct pstat ps;
+	int r = proc_stat(pid, &ps);
+
+	if (r == 0)
+		*start = ps.start;
+	return r;
+}
+
+/* 0 only when pid is surely dead: no /proc entry, a zombie with no thread
+ * left (a killed child not yet reaped), or another start time (the pid was
+ * reused). start 0: unknown. Anything unclear counts as alive. */
+static int proc_alive(pid_t pid, uint64_t start)
+{
+	struct pstat ps;
+	int r = proc_stat(pid, &ps);
+
+	if (r == -ENOENT || r == -ESRCH)
+		return 0;
+	if (r < 0)
+		return 1;
+	if (ps.state == 'X' || (ps.state == 'Z' && ps.threads <= 1))
+		return 0;
+	return start == 0 || ps.start == start;
+}
+
+/* ---- participants ------------------------------------------------------------- */
+
+static int part_alive(const struct par__qpart *p, uint64_t st)
+{
+	/* relaxed: after the acquire load of st, 0 or the registrant's (see
+	 * part_register) */
+	uint64_t start = __atomic_load_n(&p->start, __ATOMIC_RELAXED);
+
+	return proc_alive((pid_t)PAR__QP_LOW(st), start);
+}
+
+/* Is the recoverer named in RECOVERING word st still at it? */
+static int recoverer_alive(const struct par_queue *q, uint64_t st)
+{
+	uint32_t r = PAR__QP_LOW(st) >> 16, rgen = PAR__QP_LOW(st) & 0xffffu;
+
+	if (r >= PAR__Q_PARTS)
+		return 0;
+	if (r == q->me && rgen == (q->mygen & 0xffffu))
+		return 1; /* another thread of ours */
+	const struct par__qpart *p = &q->sh->parts[r];
+	/* acquire: as in par__queue_check */
+	uint64_t rs = __atomic_load_n(&p->state, __ATOMIC_ACQUIRE);
+
+	if (PAR__QP_KIND(rs) != PAR__QP_ACTIVE || (PAR__QP_GEN(rs) & 0xffffu) != rgen)
+		return 0; /* it left the table, or is being recovered itself */
+	return part_alive(p, rs);
+}
+
+void par__qorphan_add(struct par_queue *q)
+{
+	/* relaxed: a hint, counted before the slot becomes an orphan */
+	__atomic_fetch_add(&q->sh->flags.orphans, PAR__Q_ORPHAN_ONE, __ATOMIC_RELAXED);
+}
+
+void par__qorphan_taken(struct par_queue *q)
+{
+	uint64_t o = __atomic_load_n(&q->sh->flags.orphans, __ATOMIC_RELAXED);
+
+	/* relaxed: a hint; never below zero (a scan may have cleared it) */
+	while ((uint32_t)o != 0 && !__atomic_compare_exchange_n(&q->sh->flags.orphans, &o, o - 1, 0,
+								__ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
+}
+
+static void stat_add(uint64_t *counter, uint64_t n)
+{
+	/* relaxed: a statistic */
+	__atomic_fetch_add(counter, n, __ATOMIC_RELAXED);
+}
+
+/* Slot words the dead left mid-operation: WRITING -> TORN, READING -> ORPHAN. */
+static void recover_slots(struct par_queue *q, uint32_t dead)
+{
+	for (uint32_t i = 0; i < q->capacity; i++) {
+		struct par__qslot *s = par__qslot_at(q, i);
+		uint64_t ctl = __atomic_load_n(&s->ctl, __ATOMIC_RELAXED);
+		unsigned st = PAR__Q_CTL_ST(ctl);
+		uint64_t lap = PAR__Q_CTL_LAP(ctl);
+
+		if ((st != PAR__QS_WRITING && st != PAR__QS_READING) || PAR__Q_CTL_WHO(ctl) != dead)
+			continue;
+		if (st == PAR__QS_READING)
+			par__qorphan_add(q);
+		uint64_t next =
+			PAR__Q_CTL(lap, st == PAR__QS_WRITING ? PAR__QS_TORN : PAR__QS_ORPHAN, 0);
+		/* seq_cst: releases the slot to gets (the payload the dead consumer
+		 * read is untouched); ordered before the wakes below */
+		if (__atomic_compare_exchange_n(&s->ctl, &ctl, next, 0, __ATOMIC_SEQ_CST,
+						__ATOMIC_RELAXED))
+			stat_add(st == PAR__QS_WRITING ? &q->sh->stats.torn
+						       : &q->sh->stats.redelivered,
+				 1);
+		else if (st == PAR__QS_READING)
+			par__qorphan_taken(q);
+	}
+}
+
+/* Participant idx (state word st, now RECOVERING by us) is dead: undo what it
+ * left half done, then free its entry. Anyone may redo this after us. */
+static void recover(struct par_queue *q, uint32_t idx, uint64_t mine)
+{
+	struct par__qpart *p = &q->sh->parts[idx];
+
+	recover_slots(q, idx);
+	uint64_t bytes = par__qpool_collect(q, idx);
+	if (bytes > 0)
+		stat_add(&q->sh->stats.pool_reclaimed, bytes);
+	par__qec_wake(&q->sh->not_empty);
+	par__qec_wake(&q->sh->not_full);
+	stat_add(&q->sh->stats.dead_peers, 1);
+	__atomic_store_n(&p->start, 0, __ATOMIC_RELAXED);
+	/* release: pairs with part_register's acquiring CAS (start is 0 first) */
+	__atomic_compare_exchange_n(&p->state, &mine,
+				    PAR__QP_MAKE(PAR__QP_FREE, PAR__QP_GEN(mine), 0), 0,
+				    __ATOMIC_RELEASE, __ATOMIC_RELAXED);
+}
+
+int par__queue_check(struct par_queue *q, uint32_t idx)
+{
+	struct par__qpart *p = &q->sh->parts[idx];
+	/* acquire: pairs with part_register's CAS (start, read next, is 0 or
+	 * the registrant's own) */
+	uint64_t st = __atomic_load_n(&p->state, __ATOMIC_ACQUIRE);
+	unsigned kind = PAR__QP_KIND(st);
+
+	if (kind == PAR__QP_ACTIVE && (idx == q->me || part_alive(p, st)))
+		return 0;
+	if (kind != PAR__QP_ACTIVE && (kind != PAR__QP_RECOVERING || recoverer_alive(q, st)))
+		return 0;
+	uint64_t mine = PAR__QP_MAKE(PAR__QP_RECOVERING, PAR__QP_GEN(st),
+				     (q->me << 16) | (q->mygen & 0xffffu));
+	/* acquire: whatever the dead (or the dead recoverer) did is visible */
+	if (!__atomic_compare_exchange_n(&p->state, &st, mine, 0, __ATOMIC_ACQUIRE,
+					 __ATOMIC_RELAXED))
+		return 0;
+	recover(q, idx, mine);
+	return 1;
+}
+
+int par__queue_sweep(struct par_queue *q)
+{
+	int n = 0;
+
+	for (uint32_t i = 0; i < PAR__Q_PARTS; i++) {
+		/* relaxed: a first look; par__queue_check looks again */
+		uint64_t st = __atomic_load_n(&q->sh->parts[i].state, __ATOMIC_RELAXED);
+		unsigned kind = PAR__QP_KIND(st);
+
+		if ((kind == PAR__QP_ACTIVE && i != q->me) || kind == PAR__QP_RECOVERING)
+			n += par__queue_check(q, i);
+	}
+	return n;
+}
+
+int par__queue_sweep_maybe(struct par_queue *q)
+{
+	int64_t now = par_now_ns();
+	/* relaxed: a rate limit of this handle's */
+	int64_t next = __atomic_load_n(&q->next_sweep, __ATOMIC_RELAXED);
+
+	if (now < next || !__atomic_compare_exchange_n(&q->next_sweep, &next, now + PAR__Q_SWEEP_NS,
+						       0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		return 0;
+	return par__queue_sweep(q);
+}
+
+int par__queue_dead_holders(struct par_queue *q)
+{
+	int n = 0;
+
+	for (uint32_t i = 0; i < q->capacity; i++) {
+		uint64_t ctl = __atomic_load_n(&par__qslot_at(q, i)->ctl, __ATOMIC_RELAXED);
+		unsigned st = PAR__Q_CTL_ST(ctl);
+
+		if ((st == PAR__QS_WRITING || st == PAR__QS_READING) &&
+		    PAR__Q_CTL_WHO(ctl) != q->me)
+			n += par__queue_check(q, PAR__Q_CTL_WHO(ctl));
+	}
+	return n;
+}

@@ -1,0 +1,480 @@
+/* Queue put and get: the slot protocol (see queue_impl.h). */
+#include "queue_impl.h"
+
+#include <errno.h>
+#include <string.h>
+
+struct qput {
+	const void *msg;
+	size_t len;
+	uint32_t me;
+	uint32_t chunks; /* an out-of-line copy already made, or PAR__Q_NO_CHUNK */
+};
+
+struct qget {
+	void *buf;
+	size_t cap;
+	uint32_t me;
+	int busy; /* the head slot was being written */
+};
+
+/* Move a position on from pos (whoever claimed pos may have died before doing
+ * it). Returns where it is now. */
+static inline uint64_t pos_help(uint64_t *at, uint64_t pos)
+{
+	uint64_t cur = pos;
+
+	/* relaxed: positions only say where to look; slot words carry the claims */
+	if (__atomic_compare_exchange_n(at, &cur, pos + 1, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		return pos + 1;
+	return cur;
+}
+
+/* ---- put ------------------------------------------------------------------ */
+
+/* Claim the slot of the next put position: 1 and *out (now WRITING(me)), or
+ * 0 when it still holds the previous lap (full). */
+static int put_claim(struct par_queue *q, uint32_t me, uint64_t *out)
+{
+	uint64_t *enq = &q->sh->enq;
+	uint64_t pos = __atomic_load_n(enq, __ATOMIC_RELAXED);
+
+	for (;;) {
+		struct par__qslot *s = par__qslot_at(q, pos);
+		uint64_t lap = pos >> q->shift;
+		uint64_t ctl = __atomic_load_n(&s->ctl, __ATOMIC_RELAXED);
+
+		if (ctl == PAR__Q_CTL(lap, PAR__QS_EMPTY, 0)) {
+			/* seq_cst: acquires the emptying exchange of the slot's last
+			 * reader (done with the old payload); ordered before the
+			 * shutdown check in put_once */
+			if (__atomic_compare_exchange_n(&s->ctl, &ctl,
+							PAR__Q_CTL(lap, PAR__QS_WRITING, me), 0,
+							__ATOMIC_SEQ_CST, __ATOMIC_RELAXED)) {
+				pos_help(enq, pos);
+				*out = pos;
+				return 1;
+			}
+			continue;
+		}
+		if (par__qlap_diff(q, ctl, pos) >= 0) { /* pos is taken: move on */
+			pos = pos_help(enq, pos);
+			continue;
+		}
+		uint64_t now = __atomic_load_n(enq, __ATOMIC_RELAXED);
+		if (now == pos)
+			return 0;
+		pos = now;
+	}
+}
+
+static void put_fill(struct par_queue *q, struct par__qslot *s, const struct qput *p, uint64_t pos)
+{
+	/* relaxed: gets read len before they claim, and check the word after */
+	__atomic_store_n(&s->len, (uint32_t)p->len, __ATOMIC_RELAXED);
+	s->chunk = p->chunks;
+	if (p->chunks != PAR__Q_NO_CHUNK)
+		par__qpool_attach(q, p->chunks, par__qtag_pos(q, pos));
+	else if (p->len > 0)
+		memcpy(s->data, p->msg, p->len);
+}
+
+/* One put without waiting, counting or waking: 0 published, PAR__Q_NOTYET
+ * (full, or the pool is short), -EPIPE. seq_cst publishes with a full
+ * barrier (the caller then checks for sleepers); else the caller fences. */
+static int put_once(struct par_queue *q, struct qput *p, int seq_cst)
+{
+	uint64_t pos;
+
+	/* relaxed: the early answer; the seq_cst check below is the exact one */
+	if (PAR__Q_UNLIKELY(__atomic_load_n(&q->sh->flags.shutdown, __ATOMIC_RELAXED)))
+		return -EPIPE;
+	if (p->len > q->inline_max && p->chunks == PAR__Q_NO_CHUNK) {
+		int r = par__qpool_take(q, p->me, p->msg, p->len, &p->chunks);
+		if (r < 0)
+			return r;
+	}
+	if (!put_claim(q, p->me, &pos))
+		return PAR__Q_NOTYET;
+	struct par__qslot *s = par__qslot_at(q, pos);
+	uint64_t lap = pos >> q->shift;
+	/* seq_cst: after the claim's seq_cst CAS, against the shutdown exchange
+	 * and get_closed's fence: a put that claims after a get saw the queue
+	 * shut and drained gives its claim back */
+	if (PAR__Q_UNLIKELY(__atomic_load_n(&q->sh->flags.shutdown, __ATOMIC_SEQ_CST))) {
+		/* seq_cst: releases the slot to gets; ordered before the wake */
+		__atomic_exchange_n(&s->ctl, PAR__Q_CTL(lap, PAR__QS_TORN, 0), __ATOMIC_SEQ_CST);
+		par__qec_notify(&q->sh->not_empty);
+		return -EPIPE;
+	}
+	put_fill(q, s, p, pos);
+	p->chunks = PAR__Q_NO_CHUNK; /* the message's now */
+	/* release: pairs with the gets' acquire loads of the slot word. The
+	 * exchange also orders it before the sleepers load in par__qec_notify */
+	if (seq_cst)
+		__atomic_exchange_n(&s->ctl, PAR__Q_CTL(lap, PAR__QS_FULL, 0), __ATOMIC_SEQ_CST);
+	else
+		__atomic_store_n(&s->ctl, PAR__Q_CTL(lap, PAR__QS_FULL, 0), __ATOMIC_RELEASE);
+	return 0;
+}
+
+static int put_try(struct par_queue *q, void *arg)
+{
+	return put_once(q, arg, 1);
+}
+
+/* The first try failed: wait (or not) for room. */
+static int put_slow(struct par_queue *q, struct qput *p, int64_t timeout_ns)
+{
+	int r = PAR__Q_NOTYET;
+
+	if (timeout_ns != 0)
+		r = par__queue_wait(q, &q->sh->not_full, par_deadline(timeout_ns), put_try, p);
+	else if (par__queue_sweep_maybe(q) > 0)
+		r = put_once(q, p, 1);
+	if (r == PAR__Q_NOTYET)
+		r = timeout_ns == 0 ? -EAGAIN : -ETIMEDOUT;
+	if (r != 0 && p->chunks != PAR__Q_NO_CHUNK) {
+		par__qpool_release(q, p->chunks);
+		p->chunks = PAR__Q_NO_CHUNK;
+	}
+	return r;
+}
+
+static int put_start(struct par_queue *q, struct qput *p, const void *msg, size_t len)
+{
+	if (msg == NULL && len > 0)
+		return -EINVAL;
+	if (len > q->max_msg)
+		return -EMSGSIZE;
+	int me = par__queue_me(q);
+	if (me < 0)
+		return me;
+	*p = (struct qput){ .msg = msg, .len = len, .me = (uint32_t)me, .chunks = PAR__Q_NO_CHUNK };
+	return 0;
+}
+
+static void put_done(struct par_queue *q, uint32_t me, unsigned n)
+{
+	/* relaxed: a statistic */
+	__atomic_fetch_add(&q->sh->parts[me].puts, n, __ATOMIC_RELAXED);
+	par__qec_notify(&q->sh->not_empty);
+}
+
+int par_queue_put(struct par_queue *q, const void *msg, size_t len, int64_t timeout_ns)
+{
+	struct qput p;
+	int r;
+
+	if (q == NULL)
+		return -EINVAL;
+	if ((r = put_start(q, &p, msg, len)) < 0)
+		return r;
+	r = put_once(q, &p, 1);
+	if (PAR__Q_UNLIKELY(r != 0))
+		r = r == PAR__Q_NOTYET ? put_slow(q, &p, timeout_ns) : r;
+	if (PAR__Q_LIKELY(r == 0))
+		put_done(q, p.me, 1);
+	return r;
+}
+
+int par_queue_put_many(struct par_queue *q, const struct par_msg *msgs, unsigned n,
+		       int64_t timeout_ns)
+{
+	struct qput p;
+	unsigned i;
+	int r;
+
+	if (q == NULL || (msgs == NULL && n > 0))
+		return -EINVAL;
+	if (n == 0)
+		return 0;
+	if ((r = put_start(q, &p, msgs[0].data, msgs[0].len)) < 0)
+		return r;
+	if ((r = put_once(q, &p, 0)) == PAR__Q_NOTYET)
+		r = put_slow(q, &p, timeout_ns);
+	if (r < 0)
+		return r;
+	for (i = 1; i < n; i++) {
+		if (put_start(q, &p, msgs[i].data, msgs[i].len) < 0 || put_once(q, &p, 0) < 0)
+			break;
+	}
+	if (p.chunks != PAR__Q_NO_CHUNK)
+		par__qpool_release(q, p.chunks);
+	/* seq_cst: orders the release stores that published the batch before
+	 * the sleepers load in par__qec_notify */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	put_done(q, p.me, i);
+	return (int)i;
+}
+
+/* ---- get ------------------------------------------------------------------ */
+
+/* Claim a FULL or ORPHAN slot (word ctl) for reading if its message fits:
+ * 1, 0 (it changed: look again), -EMSGSIZE (it stays). */
+static int claim_msg(struct par__qslot *s, uint64_t ctl, uint64_t reading, size_t cap)
+{
+	/* relaxed: checked against the slot word below */
+	uint32_t len = __atomic_load_n(&s->len, __ATOMIC_RELAXED);
+
+	if (PAR__Q_UNLIKELY(len > cap)) {
+		/* acquire: the len load completes before the word is read again
+		 * (the seqlock reader's fence): same word, same message */
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		return __atomic_load_n(&s->ctl, __ATOMIC_RELAXED) == ctl ? -EMSGSIZE : 0;
+	}
+	/* acquire: pairs with the publishing exchange (payload visible) */
+	return __atomic_compare_exchange_n(&s->ctl, &ctl, reading, 0, __ATOMIC_ACQUIRE,
+					   __ATOMIC_RELAXED);
+}
+
+/* A TORN slot at the head: empty it (and free what its producer attached). */
+static void skip_torn(struct par_queue *q, struct par__qslot *s, uint64_t ctl, uint64_t pos)
+{
+	uint64_t empty = PAR__Q_CTL((pos >> q->shift) + 1, PAR__QS_EMPTY, 0);
+
+	/* seq_cst: releases the slot to producers (pairs with their claiming
+	 * CAS); ordered before the sleepers load in par__qec_notify */
+	if (__atomic_compare_exchange_n(&s->ctl, &ctl, empty, 0, __ATOMIC_SEQ_CST,
+					__ATOMIC_RELAXED)) {
+		par__qpool_free_tagged(q, par__qtag_pos(q, pos));
+		par__qec_notify(&q->sh->not_full);
+	}
+}
+
+/* Claim the message at the head: 1 and *out (READING(me)); 0 when nothing is
+ * ready there (g->busy: it is being written); -EMSGSIZE. */
+static int get_claim(struct par_queue *q, struct qget *g, uint64_t *out)
+{
+	uint64_t *deq = &q->sh->deq;
+	uint64_t pos = __atomic_load_n(deq, __ATOMIC_RELAXED);
+
+	for (;;) {
+		struct par__qslot *s = par__qslot_at(q, pos);
+		uint64_t lap = pos >> q->shift;
+		/* acquire: pairs with the publishing exchange (len and payload) */
+		uint64_t ctl = __atomic_load_n(&s->ctl, __ATOMIC_ACQUIRE);
+		int64_t d = par__qlap_diff(q, ctl, pos);
+		unsigned st = PAR__Q_CTL_ST(ctl);
+
+		if (d == 0 && (st == PAR__QS_FULL || st == PAR__QS_ORPHAN)) {
+			int r = claim_msg(s, ctl, PAR__Q_CTL(lap, PAR__QS_READING, g->me), g->cap);
+			if (r <= 0) {
+				if (r < 0)
+					return r;
+				continue;
+			}
+			pos_help(deq, pos);
+			if (st == PAR__QS_ORPHAN)
+				par__qorphan_taken(q);
+			*out = pos;
+			return 1;
+		}
+		if (d > 0 || (d == 0 && st == PAR__QS_READING)) {
+			pos = pos_help(deq, pos);
+			continue;
+		}
+		if (d == 0 && st == PAR__QS_TORN) {
+			skip_torn(q, s, ctl, pos);
+			pos = pos_help(deq, pos);
+			continue;
+		}
+		/* EMPTY (nothing put yet), WRITING, or the previous lap still read */
+		uint64_t now = __atomic_load_n(deq, __ATOMIC_RELAXED);
+		if (now == pos) {
+			g->busy = d == 0 && st == PAR__QS_WRITING;
+			return 0;
+		}
+		pos = now;
+	}
+}
+
+/* Claim an orphan (a message a dead consumer held): 1 and *out, 0 none,
+ * -EMSGSIZE. */
+static int orphan_claim(struct par_queue *q, struct qget *g, uint64_t *out)
+{
+	/* relaxed: a hint; a recoverer counts before it makes an orphan */
+	uint64_t o = __atomic_load_n(&q->sh->flags.orphans, __ATOMIC_RELAXED);
+
+	for (uint32_t i = 0; i < q->capacity; i++) {
+		struct par__qslot *s = par__qslot_at(q, i);
+		/* acquire: pairs with the publishing exchange (len and payload) */
+		uint64_t ctl = __atomic_load_n(&s->ctl, __ATOMIC_ACQUIRE);
+		uint64_t lap = PAR__Q_CTL_LAP(ctl);
+
+		if (PAR__Q_CTL_ST(ctl) != PAR__QS_ORPHAN)
+			continue;
+		int r = claim_msg(s, ctl, PAR__Q_CTL(lap, PAR__QS_READING, g->me), g->cap);
+		if (r < 0)
+			return r;
+		if (r > 0) {
+			par__qorphan_taken(q);
+			*out = (lap << q->shift) | i; /* this lap modulo 2^45: all that is used */
+			return 1;
+		}
+	}
+	/* none: clear the count unless an orphan was added meanwhile (each
+	 * addition moves its high half) */
+	__atomic_compare_exchange_n(&q->sh->flags.orphans, &o, o & ~0xffffffffull, 0,
+				    __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+	return 0;
+}
+
+/* Copy the claimed message at pos out and empty its slot. Its length. */
+static size_t get_take(struct par_queue *q, struct qget *g, uint64_t pos, int seq_cst)
+{
+	struct par__qslot *s = par__qslot_at(q, pos);
+	size_t len = __atomic_load_n(&s->len, __ATOMIC_RELAXED);
+	uint32_t chunk = s->chunk;
+	uint64_t empty = PAR__Q_CTL((pos >> q->shift) + 1, PAR__QS_EMPTY, 0);
+
+	if (chunk != PAR__Q_NO_CHUNK)
+		par__qpool_copy_out(q, chunk, g->buf, len);
+	else if (len > 0)
+		memcpy(g->buf, s->data, len);
+	/* release: pairs with the producers' claiming CAS (our reads are done).
+	 * The exchange also orders it before the sleepers load in
+	 * par__qec_notify */
+	if (seq_cst)
+		__atomic_exchange_n(&s->ctl, empty, __ATOMIC_SEQ_CST);
+	else
+		__atomic_store_n(&s->ctl, empty, __ATOMIC_RELEASE);
+	if (chunk != PAR__Q_NO_CHUNK)
+		par__qpool_free_chain(q, chunk, par__qtag_pos(q, pos));
+	return len;
+}
+
+static int get_once(struct par_queue *q, struct qget *g, int seq_cst);
+
+/* Shut down and nothing ready at the head: -EPIPE once nothing is left (no
+ * put in flight, no orphan, no message held by a dead consumer), else
+ * NOTYET, or a message found on the way. */
+static int get_closed(struct par_queue *q, struct qget *g)
+{
+	uint64_t pos;
+
+	if (g->busy || par__queue_dead_holders(q) > 0)
+		return PAR__Q_NOTYET;
+	/* seq_cst: pairs with the shutdown exchange; the fence orders it before
+	 * the head's words read below, against put_once's claim + re-check */
+	__atomic_load_n(&q->sh->flags.shutdown, __ATOMIC_SEQ_CST);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	int r = get_claim(q, g, &pos);
+	if (r != 0)
+		return r < 0 ? r : (int)get_take(q, g, pos, 1);
+	/* relaxed: counted before any orphan is made */
+	if (g->busy || (uint32_t)__atomic_load_n(&q->sh->flags.orphans, __ATOMIC_RELAXED) != 0)
+		return PAR__Q_NOTYET;
+	return -EPIPE;
+}
+
+/* One get without waiting, counting or waking: the length, PAR__Q_NOTYET,
+ * -EMSGSIZE, -EPIPE. */
+static int get_once(struct par_queue *q, struct qget *g, int seq_cst)
+{
+	uint64_t pos;
+	int r;
+
+	/* relaxed: a hint, see orphan_claim */
+	if (PAR__Q_UNLIKELY((uint32_t)__atomic_load_n(&q->sh->flags.orphans, __ATOMIC_RELAXED))) {
+		if ((r = orphan_claim(q, g, &pos)) != 0)
+			return r < 0 ? r : (int)get_take(q, g, pos, seq_cst);
+	}
+	r = get_claim(q, g, &pos);
+	if (PAR__Q_LIKELY(r > 0))
+		return (int)get_take(q, g, pos, seq_cst);
+	if (r < 0)
+		return r;
+	/* relaxed: get_closed checks again with seq_cst */
+	if (PAR__Q_UNLIKELY(__atomic_load_n(&q->sh->flags.shutdown, __ATOMIC_RELAXED)))
+		return get_closed(q, g);
+	return PAR__Q_NOTYET;
+}
+
+static int get_try(struct par_queue *q, void *arg)
+{
+	return get_once(q, arg, 1);
+}
+
+/* The first try found nothing: wait (or not); then, empty, disarm the
+ * eventfd and look once more (see par__queue_disarm). */
+static int get_slow(struct par_queue *q, struct qget *g, int64_t timeout_ns)
+{
+	int r = PAR__Q_NOTYET;
+
+	if (timeout_ns != 0)
+		r = par__queue_wait(q, &q->sh->not_empty, par_deadline(timeout_ns), get_try, g);
+	else
+		par__queue_sweep_maybe(q);
+	if (r != PAR__Q_NOTYET)
+		return r;
+	par__queue_disarm(q);
+	r = get_once(q, g, 1);
+	if (r == PAR__Q_NOTYET)
+		r = timeout_ns == 0 ? -EAGAIN : -ETIMEDOUT;
+	return r;
+}
+
+static int get_start(struct par_queue *q, struct qget *g, void *buf, size_t cap)
+{
+	if (buf == NULL && cap > 0)
+		return -EINVAL;
+	int me = par__queue_me(q);
+	if (me < 0)
+		return me;
+	*g = (struct qget){ .buf = buf, .cap = cap, .me = (uint32_t)me };
+	return 0;
+}
+
+static void get_done(struct par_queue *q, uint32_t me, unsigned n)
+{
+	/* relaxed: a statistic */
+	__atomic_fetch_add(&q->sh->parts[me].gets, n, __ATOMIC_RELAXED);
+	par__qec_notify(&q->sh->not_full);
+}
+
+ssize_t par_queue_get(struct par_queue *q, void *buf, size_t cap, int64_t timeout_ns)
+{
+	struct qget g;
+	int r;
+
+	if (q == NULL)
+		return -EINVAL;
+	if ((r = get_start(q, &g, buf, cap)) < 0)
+		return r;
+	r = get_once(q, &g, 1);
+	if (PAR__Q_UNLIKELY(r == PAR__Q_NOTYET))
+		r = get_slow(q, &g, timeout_ns);
+	if (PAR__Q_LIKELY(r >= 0))
+		get_done(q, g.me, 1);
+	return r;
+}
+
+int par_queue_get_many(struct par_queue *q, struct par_msg *msgs, unsigned n, int64_t timeout_ns)
+{
+	struct qget g;
+	unsigned i;
+	int r;
+
+	if (q == NULL || (msgs == NULL && n > 0))
+		return -EINVAL;
+	if (n == 0)
+		return 0;
+	if ((r = get_start(q, &g, msgs[0].data, msgs[0].cap)) < 0)
+		return r;
+	if ((r = get_once(q, &g, 0)) == PAR__Q_NOTYET)
+		r = get_slow(q, &g, timeout_ns);
+	if (r < 0)
+		return r;
+	msgs[0].len = (size_t)r;
+	for (i = 1; i < n; i++) {
+		if (get_start(q, &g, msgs[i].data, msgs[i].cap) < 0 || (r = get_once(q, &g, 0)) < 0)
+			break;
+		msgs[i].len = (size_t)r;
+	}
+	/* seq_cst: orders the release stores that emptied the slots before the
+	 * sleepers load in par__qec_notify */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	get_done(q, g.me, i);
+	return (int)i;
+}
