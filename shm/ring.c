@@ -104,6 +104,8 @@ int par_ring_close(struct par_ring *r)
 {
 	if (r == NULL)
 		return -EINVAL;
+	if (r->shm != NULL)
+		par_shm_close(r->shm);
 	free(r);
 	return 0;
 }

@@ -105,8 +105,9 @@ PAR_API int par_ring_create(const char *name, size_t elem_size, uint32_t capacit
 			    const struct par_shm_opts *shm_opts, struct par_ring **out);
 
 /* Open a ring segment by name or descriptor (the descriptor is duplicated).
- * -ENOENT, -EPROTO (not a ring segment, or damaged), -EAGAIN (still being
- * made). */
+ * Checks the segment header, and the ring header in its data area against
+ * it. -ENOENT, -EPROTO (not a ring segment, or damaged), -EAGAIN (still being
+ * made), -EACCES, -EBADF (a bad descriptor), -EINVAL (NULL name or out). */
 PAR_API int par_ring_open(const char *name, struct par_ring **out);
 PAR_API int par_ring_open_fd(int fd, struct par_ring **out);
 

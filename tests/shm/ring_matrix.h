@@ -34,6 +34,7 @@ struct matrix {
 	int64_t limit_ns; /* the whole run must end within this (default 60 s) */
 	void *ring_mem;	  /* in: a ring already made there (else one is made) */
 	size_t ring_size;
+	const char *name; /* workers par_ring_open this name instead of attaching */
 };
 
 struct matrix_ctx {
@@ -60,6 +61,13 @@ struct matrix_arg {
 			return 1;                                                        \
 		}                                                                        \
 	} while (0)
+
+static inline int matrix_open(const struct matrix *m, struct par_ring **r)
+{
+	if (m->name != NULL)
+		return par_ring_open(m->name, r);
+	return par_ring_attach(m->ring_mem, m->ring_size, r);
+}
 
 static inline int matrix_stop(struct matrix_ctx *ctx)
 {
@@ -131,7 +139,7 @@ static inline int matrix_producer(void *arg)
 	uint64_t rnd = 0x9e3779b97f4a7c15ull ^ (a->index + 1), seq = 0;
 
 	MATRIX_CHECK(ctx, buf != NULL);
-	MATRIX_CHECK(ctx, par_ring_attach(m->ring_mem, m->ring_size, &r) == 0);
+	MATRIX_CHECK(ctx, matrix_open(m, &r) == 0);
 	while (seq < m->per_producer && !matrix_stop(ctx)) {
 		unsigned n = 1 + (unsigned)(matrix_rand(&rnd) % MATRIX_BATCH);
 		if (n > m->per_producer - seq)
@@ -210,7 +218,7 @@ static inline int matrix_consumer(void *arg)
 	for (int i = 0; i < MATRIX_MAX_WORKERS; i++)
 		last[i] = -1;
 	MATRIX_CHECK(ctx, buf != NULL);
-	MATRIX_CHECK(ctx, par_ring_attach(m->ring_mem, m->ring_size, &r) == 0);
+	MATRIX_CHECK(ctx, matrix_open(m, &r) == 0);
 	while (__atomic_load_n(&ctx->consumed, __ATOMIC_RELAXED) < ctx->total &&
 	       !matrix_stop(ctx)) {
 		unsigned n = matrix_take(r, m, buf,
@@ -256,7 +264,7 @@ static inline void ring_matrix_run(const struct matrix *m)
 
 	assert_true(m->producers <= MATRIX_MAX_WORKERS && m->consumers <= MATRIX_MAX_WORKERS);
 	ctx->m = *m;
-	if (ctx->m.ring_mem == NULL) {
+	if (ctx->m.ring_mem == NULL && m->name == NULL) {
 		ctx->m.ring_size = par_ring_memsize(m->es, m->cap);
 		ctx->m.ring_mem = par_test_shared(ctx->m.ring_size);
 		assert_int_equal(par_ring_init(ctx->m.ring_mem, m->es, m->cap, m->mode, &r), 0);
