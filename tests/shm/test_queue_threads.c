@@ -1,0 +1,82 @@
+/* Queue between threads of one process (the ThreadSanitizer build runs this
+ * program): 1, 2 and 4 producers x 1, 2 and 4 consumers, messages from 0 bytes
+ * to max_msg, single and batched calls, each delivered exactly once, whole,
+ * in each producer's order. */
+#include "queue_harness.h"
+
+#include <pthread.h>
+
+#if defined(__SANITIZE_THREAD__)
+#define MESSAGES 12000u
+#else
+#define MESSAGES 100000u
+#endif
+
+static void *thread_main(void *arg)
+{
+	struct qh_role *r = arg;
+
+	return (void *)(intptr_t)(r->first == UINT32_MAX ? qh_consume(r) : qh_produce(r));
+}
+
+static void run_threads(uint32_t np, uint32_t nc, uint32_t capacity)
+{
+	struct par_queue_opts o;
+	struct qh_run run = { .inline_max = 112 };
+	struct qh_role roles[8];
+	pthread_t t[8];
+	uint32_t n = MESSAGES / np;
+
+	par_queue_opts_init(&o);
+	o.capacity = capacity;
+	o.max_msg = 65536;
+	assert_int_equal(par_queue_create(NULL, &o, &run.q), 0);
+	run.res = qh_results(n);
+	for (uint32_t i = 0; i < nc + np; i++) {
+		int prod = i >= nc;
+		roles[i] = (struct qh_role){ .run = &run,
+					     .id = prod ? i - nc : i,
+					     .batch = i % 2,
+					     .first = prod ? 0 : UINT32_MAX,
+					     .count = n };
+		assert_int_equal(pthread_create(&t[i], NULL, thread_main, &roles[i]), 0);
+	}
+	for (uint32_t i = nc; i < nc + np; i++)
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+	assert_int_equal(par_queue_shutdown(run.q), 0);
+	for (uint32_t i = 0; i < nc; i++)
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+	qh_check(&run, np, n);
+	struct par_queue_stats st;
+	assert_int_equal(par_queue_stats(run.q, &st), 0);
+	assert_int_equal(st.puts, (uint64_t)np * n);
+	assert_int_equal(st.gets, (uint64_t)np * n);
+	assert_int_equal(st.torn + st.redelivered + st.dead_peers + st.pool_reclaimed, 0);
+	assert_int_equal(st.participants, 1);
+	assert_int_equal(par_queue_close(run.q), 0);
+	qh_results_free(run.res);
+}
+
+#define CASE(np, nc)                                       \
+	static void p##np##_c##nc(void **state)            \
+	{                                                  \
+		(void)state;                               \
+		run_threads(np, nc, np *nc > 2 ? 64 : 16); \
+	}
+CASE(1, 1)
+CASE(1, 2)
+CASE(1, 4)
+CASE(2, 1)
+CASE(2, 2)
+CASE(2, 4)
+CASE(4, 1)
+CASE(4, 2)
+CASE(4, 4)
+
+static const struct CMUnitTest tests[] = {
+	cmocka_unit_test(p1_c1), cmocka_unit_test(p1_c2), cmocka_unit_test(p1_c4),
+	cmocka_unit_test(p2_c1), cmocka_unit_test(p2_c2), cmocka_unit_test(p2_c4),
+	cmocka_unit_test(p4_c1), cmocka_unit_test(p4_c2), cmocka_unit_test(p4_c4),
+};
+
+PAR_TEST_MAIN(tests)
