@@ -209,7 +209,7 @@ static int ans_body_ok(const struct par__ans *a)
 {
 	switch (a->type) {
 	case PAR__T_OPEN:
-		return a->status == 0 && a->len == 8;
+		return a->status == 0 && a->len == 12;
 	case PAR__T_PUT:
 	case PAR__T_PING:
 		return a->status == 0 && a->len == 0;

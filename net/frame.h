@@ -20,7 +20,8 @@ enum {
 	PAR__T_AUTH = 0x02,	/* C->S  mac[32] Nc[32] */
 	PAR__T_AUTH_OK = 0x03,	/* S->C  mac[32] */
 	PAR__T_FAIL = 0x04,	/* S->C  i32 wire error; the server then closes */
-	PAR__T_OPEN = 0x10,	/* name (1..255 bytes, no NUL) */
+	PAR__T_OPEN = 0x10,	/* name (1..255 bytes, no NUL); answer: u32 qid,
+				   u32 max_msg, u32 max_payload */
 	PAR__T_PUT = 0x11,	/* u32 qid, i64 timeout_ns, message */
 	PAR__T_GET = 0x12,	/* u32 qid, i64 timeout_ns, u32 cap */
 	PAR__T_PUT_MANY = 0x13, /* u32 qid, i64 timeout_ns, u32 n, n x (u32 len, bytes) */
