@@ -26,8 +26,6 @@ namespace shm_bench
 namespace
 {
 
-#ifdef PAR_BENCH_SHM_PAR
-
 // ---- par_ring: SPSC, 8-byte elements, 1024 (all usable), own anonymous
 // segment (shared with the forked child) -------------------------------------
 
@@ -160,8 +158,6 @@ reg_all par_regs([] {
 			return std::make_unique<par_queue_chan>(bytes, burst_of(m));
 		});
 });
-
-#endif // PAR_BENCH_SHM_PAR
 
 } // namespace
 } // namespace shm_bench

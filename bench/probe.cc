@@ -13,7 +13,7 @@
 namespace par_bench
 {
 
-cpu_pair pick_cpus()
+static cpu_pair first_two_cpus()
 {
 	cpu_set_t set;
 	cpu_pair p{ 0, 0 };
@@ -26,6 +26,14 @@ cpu_pair pick_cpus()
 			(found++ == 0 ? p.a : p.b) = c;
 	if (found < 2)
 		p.b = p.a;
+	return p;
+}
+
+// Chosen once, at the first call: add_context() then pins the calling thread
+// to cpu a, and asking its affinity again would find cpu a alone.
+cpu_pair pick_cpus()
+{
+	static const cpu_pair p = first_two_cpus();
 	return p;
 }
 

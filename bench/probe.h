@@ -8,7 +8,8 @@
 namespace par_bench
 {
 
-// The first two CPUs this process may run on (a == b on a one-CPU machine).
+// The first two CPUs this process may run on (a == b on a one-CPU machine),
+// as found at the first call (before add_context pins the caller to a).
 struct cpu_pair {
 	int a, b;
 };
