@@ -74,7 +74,11 @@ def load(paths):
 
 
 def table(groups):
-    for case, impls in sorted(groups.items()):
+    def order(item):  # case name, then size as a number
+        kase, _, size = item[0].partition("/")
+        return kase, int(size) if size.isdigit() else 0, size
+
+    for case, impls in sorted(groups.items(), key=order):
         pars = {k: v for k, v in impls.items() if k.startswith("par_")}
         for impl, (rate, src) in sorted(pars.items()):
             others = peers_of(impl, impls)
@@ -85,6 +89,8 @@ def table(groups):
                 line += "".join(f"  x{rate / r:.2f} {k}{'*' if s != src else ''}"
                                 for k, (r, s) in sorted(others.items()))
             print(line)
+    if len({s for impls in groups.values() for _, s in impls.values()}) > 1:
+        print("   (* measured by another program of this run)")
 
 
 def aims(groups):
