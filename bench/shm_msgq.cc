@@ -6,14 +6,16 @@
 //   socketpair   AF_UNIX SOCK_SEQPACKET (message boundaries kept), default
 //                buffers; send/recv, or sendmmsg/recvmmsg of 32
 //   posix_mq     mq_open/mq_timedsend/mq_receive with 1024 messages, or the
-//                most the system allows (halving; the label says how many);
-//                no batch call, so no batch cases. Sizes the system refuses
-//                (msgsize_max, RLIMIT_MSGQUEUE) are skipped with the reason
+//                most the system allows (msg_max, then halving; the label
+//                says how many); no batch call, so no batch cases. Sizes the
+//                system refuses (msgsize_max, RLIMIT_MSGQUEUE) are skipped
+//                with the reason
 //   mutex_queue  mutex_queue.h: 1024 slots in MAP_SHARED memory behind a
 //                process-shared mutex and two condition variables
 #include "mutex_queue.h"
 #include "shm_harness.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstdio>
@@ -30,8 +32,8 @@ namespace shm_bench
 namespace
 {
 
-// What every message channel keeps: sizes, the producer's messages (burst of
-// them, pre-filled, stamped before sending) and the consumer's buffers.
+// What every message channel keeps: sizes and the producer's messages (burst
+// of them, pre-filled, stamped before sending).
 struct msg_chan : channel {
 	size_t bytes;
 	unsigned burst;
@@ -196,14 +198,16 @@ struct sock_chan : msg_chan {
 			mm[i].msg_hdr.msg_iov = &iov[i];
 			mm[i].msg_hdr.msg_iovlen = 1;
 		}
+		// MSG_TRUNC: the real length, so that a longer message shows.
 		for (;;) {
 			int n;
 			if (burst == 1) {
-				ssize_t r = recv(fd[1], in.data(), bytes, 0);
+				ssize_t r = recv(fd[1], in.data(), bytes, MSG_TRUNC);
 				mm[0].msg_len = r > 0 ? (unsigned)r : 0;
 				n = r < 0 ? -1 : 1;
 			} else {
-				n = recvmmsg(fd[1], mm.data(), burst, MSG_WAITFORONE, nullptr);
+				n = recvmmsg(fd[1], mm.data(), burst, MSG_WAITFORONE | MSG_TRUNC,
+					     nullptr);
 			}
 			if (n < 0 && errno == EINTR)
 				continue;
@@ -214,10 +218,7 @@ struct sock_chan : msg_chan {
 			if (n == 0 || mm[0].msg_len == 0)
 				return; // end of stream (no message is empty)
 			for (int i = 0; i < n; i++)
-				chk.got_msg(in.data() + (size_t)i * bytes,
-					    (mm[i].msg_hdr.msg_flags & MSG_TRUNC) ? bytes + 1
-										  : mm[i].msg_len,
-					    bytes);
+				chk.got_msg(in.data() + (size_t)i * bytes, mm[i].msg_len, bytes);
 		}
 	}
 	bool produce(uint64_t seq, uint64_t n, guard &) override
