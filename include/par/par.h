@@ -4,12 +4,21 @@
  * core.h     errors, time, futexes
  * sync.h     Lock, Event, Barrier, Value across threads and processes
  * process.h  Process, Thread, Subprocess
+ * shm.h      shared-memory segments
+ * ring.h     lock-free rings of fixed-size elements
+ * queue.h    Queue of variable-length messages, robust to killed processes; Pipe
+ * topo.h     topology (hwloc) and placement plans
+ * pool.h     Pool of thread or process workers
  */
 #ifndef PAR_PAR_H
 #define PAR_PAR_H
 
 #include <par/core.h>
+#include <par/pool.h>
 #include <par/process.h>
+#include <par/ring.h>
+#include <par/shm.h>
 #include <par/sync.h>
+#include <par/topo.h>
 
 #endif /* PAR_PAR_H */

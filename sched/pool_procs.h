@@ -1,0 +1,48 @@
+/* The process engine's state, shared by pool_procs.c (workers, lifecycle)
+ * and pool_manager.c (the manager thread). Not installed. */
+#ifndef PAR_POOL_PROCS_H
+#define PAR_POOL_PROCS_H
+
+#include "pool_impl.h"
+
+#include <sys/types.h>
+
+/* A task the owner holds: waiting for a worker, or given to one. */
+struct ptask {
+	struct ptask *next;
+	size_t len; /* of msg: header + argument */
+	unsigned char msg[];
+};
+
+struct pworker {
+	pid_t pid; /* 0: not running */
+	struct par_queue *inbox;
+	struct ptask *held[PAR__POOL_DEPTH]; /* FIFO: given, not yet answered */
+	unsigned nheld;
+};
+
+struct par__pool_engine {
+	struct par_queue *mailbox; /* SUBMITs from the owner, RESULTs from workers */
+	struct pworker *w;	   /* [nworkers] */
+	struct ptask *pending;	   /* FIFO of tasks no worker holds yet */
+	struct ptask **pending_tail;
+	struct par_thread *manager;
+	pid_t owner;	     /* the pool's process */
+	uint32_t submitting; /* atomic: submits between the closed check and put */
+	unsigned rr;	     /* next worker to try when dispatching */
+	unsigned char *buf;  /* manager's message buffer (msg_max) */
+};
+
+/* Workers (pool_procs.c). */
+int par__pw_spawn(struct par_pool *p, unsigned i);
+void par__pw_kill_all(struct par_pool *p);
+
+/* The manager thread's body (pool_manager.c). */
+int par__pool_manager(void *arg);
+
+/* Pending FIFO. */
+void par__pending_push_front(struct par__pool_engine *e, struct ptask *t);
+void par__pending_push_back(struct par__pool_engine *e, struct ptask *t);
+struct ptask *par__pending_pop(struct par__pool_engine *e);
+
+#endif /* PAR_POOL_PROCS_H */
