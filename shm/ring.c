@@ -42,10 +42,17 @@ int par__ring_handle(struct par__ring_shared *sh, struct par_ring **out)
 	r->data = (char *)(sh + 1);
 	r->not_empty = &sh->not_empty;
 	r->not_full = &sh->not_full;
+	r->prod_tail = &sh->prod.tail;
+	r->cons_tail = &sh->cons.tail;
+	r->cons_sleepers = &sh->not_empty.sleepers;
+	r->prod_sleepers = &sh->not_full.sleepers;
 	r->mask = sh->hdr.mask;
 	r->capacity = sh->hdr.capacity;
 	r->elem_size = sh->hdr.elem_size;
 	r->flags = sh->hdr.flags;
+	if (r->elem_size == 8)
+		r->fast = ((r->flags & PAR_RING_SP_ENQ) ? PAR__RING_FAST_ENQ : 0) |
+			  ((r->flags & PAR_RING_SC_DEQ) ? PAR__RING_FAST_DEQ : 0);
 	/* the caches start empty: the first operation of each side reads the
 	 * other side's tail (par__ring_sp_room / sc_avail) */
 	r->p_limit = __atomic_load_n(&sh->prod.tail, __ATOMIC_RELAXED);
@@ -251,39 +258,117 @@ unsigned par_ring_dequeue_burst(struct par_ring *r, void *elems, unsigned n)
 
 /* ---- one element ---------------------------------------------------------- */
 
-int par_ring_enqueue(struct par_ring *r, const void *elem)
-{
-	struct par__ring_idx *p = r->prod;
+/* The slow ends (a multi side, a refresh, a wake-up) are out of line and
+ * reached by tail calls, so the single-side fast path needs no stack frame. */
 
-	if (PAR__UNLIKELY(!(r->flags & PAR_RING_SP_ENQ)))
-		return enqueue_n(r, elem, 1, 0) ? 0 : -EAGAIN;
-	/* relaxed: only this producer writes prod.tail */
-	uint32_t t = __atomic_load_n(&p->tail, __ATOMIC_RELAXED);
-	if (PAR__UNLIKELY(par__ring_sp_room(r, t, 1) == 0))
-		return -EAGAIN;
+int par__ring_wake_cons1(struct par_ring *r)
+{
+	par__ring_wake(r->not_empty, 1);
+	return 0;
+}
+
+int par__ring_wake_prod1(struct par_ring *r)
+{
+	par__ring_wake(r->not_full, 1);
+	return 0;
+}
+
+/* The single producer puts one element at its tail t (room checked). */
+static inline int sp_put1(struct par_ring *r, uint32_t t, const void *elem)
+{
 	par__ring_copy1(par__ring_slot(r, t), elem, r->elem_size);
 	/* release: pairs with the consumers' acquire load of prod.tail */
-	__atomic_store_n(&p->tail, t + 1, __ATOMIC_RELEASE);
-	par__ring_wake_cons(r, 1);
+	__atomic_store_n(&r->prod->tail, t + 1, __ATOMIC_RELEASE);
+	if (PAR__UNLIKELY(__atomic_load_n(&r->not_empty->sleepers, __ATOMIC_RELAXED) != 0))
+		return par__ring_wake_cons1(r);
+	return 0;
+}
+
+static inline int sc_take1(struct par_ring *r, uint32_t h, void *elem)
+{
+	par__ring_copy1(elem, par__ring_slot(r, h), r->elem_size);
+	/* release: pairs with the producers' acquire load of cons.tail */
+	__atomic_store_n(&r->cons->tail, h + 1, __ATOMIC_RELEASE);
+	if (PAR__UNLIKELY(__atomic_load_n(&r->not_full->sleepers, __ATOMIC_RELAXED) != 0))
+		return par__ring_wake_prod1(r);
+	return 0;
+}
+
+/* Elements of other sizes than 8 (the copy may call memcpy). */
+static __attribute__((noinline)) int sp_put1_any(struct par_ring *r, uint32_t t, const void *elem)
+{
+	return sp_put1(r, t, elem);
+}
+
+static __attribute__((noinline)) int sc_take1_any(struct par_ring *r, uint32_t h, void *elem)
+{
+	return sc_take1(r, h, elem);
+}
+
+static __attribute__((noinline)) int enqueue1_slow(struct par_ring *r, const void *elem)
+{
+	if (!(r->flags & PAR_RING_SP_ENQ))
+		return enqueue_n(r, elem, 1, 0) ? 0 : -EAGAIN;
+	/* relaxed: only this producer writes prod.tail */
+	uint32_t t = __atomic_load_n(&r->prod->tail, __ATOMIC_RELAXED);
+	if (par__ring_sp_refresh(r, t) == 0)
+		return -EAGAIN;
+	return sp_put1(r, t, elem);
+}
+
+static __attribute__((noinline)) int dequeue1_slow(struct par_ring *r, void *elem)
+{
+	if (!(r->flags & PAR_RING_SC_DEQ))
+		return dequeue_n(r, elem, 1, 0) ? 0 : -EAGAIN;
+	/* relaxed: only this consumer writes cons.tail */
+	uint32_t h = __atomic_load_n(&r->cons->tail, __ATOMIC_RELAXED);
+	if (par__ring_sc_refresh(r, h) == 0)
+		return -EAGAIN;
+	return sc_take1(r, h, elem);
+}
+
+int par_ring_enqueue(struct par_ring *r, const void *elem)
+{
+	if (PAR__UNLIKELY(!(r->flags & PAR_RING_SP_ENQ)))
+		return enqueue1_slow(r, elem);
+	/* relaxed: only this producer writes prod.tail */
+	uint32_t t = __atomic_load_n(&r->prod->tail, __ATOMIC_RELAXED);
+	/* the cached limit says full (or is stale): re-read the consumers' tail */
+	if (PAR__UNLIKELY(r->p_limit - t - 1 >= r->capacity))
+		return enqueue1_slow(r, elem);
+	if (PAR__UNLIKELY(r->elem_size != 8))
+		return sp_put1_any(r, t, elem);
+	memcpy(r->data + (size_t)(t & r->mask) * 8, elem, 8);
+	/* release: pairs with the consumers' acquire load of prod.tail */
+	__atomic_store_n(&r->prod->tail, t + 1, __ATOMIC_RELEASE);
+	if (PAR__UNLIKELY(__atomic_load_n(&r->not_empty->sleepers, __ATOMIC_RELAXED) != 0))
+		return par__ring_wake_cons1(r);
 	return 0;
 }
 
 int par_ring_dequeue(struct par_ring *r, void *elem)
 {
-	struct par__ring_idx *c = r->cons;
-
 	if (PAR__UNLIKELY(!(r->flags & PAR_RING_SC_DEQ)))
-		return dequeue_n(r, elem, 1, 0) ? 0 : -EAGAIN;
+		return dequeue1_slow(r, elem);
 	/* relaxed: only this consumer writes cons.tail */
-	uint32_t h = __atomic_load_n(&c->tail, __ATOMIC_RELAXED);
-	if (PAR__UNLIKELY(par__ring_sc_avail(r, h, 1) == 0))
-		return -EAGAIN;
-	par__ring_copy1(elem, par__ring_slot(r, h), r->elem_size);
+	uint32_t h = __atomic_load_n(&r->cons->tail, __ATOMIC_RELAXED);
+	/* the cached tail says empty (or is stale): re-read the producers' tail */
+	if (PAR__UNLIKELY(r->c_limit - h - 1 >= r->capacity))
+		return dequeue1_slow(r, elem);
+	if (PAR__UNLIKELY(r->elem_size != 8))
+		return sc_take1_any(r, h, elem);
+	memcpy(elem, r->data + (size_t)(h & r->mask) * 8, 8);
 	/* release: pairs with the producers' acquire load of cons.tail */
-	__atomic_store_n(&c->tail, h + 1, __ATOMIC_RELEASE);
-	par__ring_wake_prod(r, 1);
+	__atomic_store_n(&r->cons->tail, h + 1, __ATOMIC_RELEASE);
+	if (PAR__UNLIKELY(__atomic_load_n(&r->not_full->sleepers, __ATOMIC_RELAXED) != 0))
+		return par__ring_wake_prod1(r);
 	return 0;
 }
+
+/* What the inline fast paths of par/ring.h fall back on. */
+int par__ring_enqueue1(struct par_ring *r, const void *elem)
+	__attribute__((alias("par_ring_enqueue")));
+int par__ring_dequeue1(struct par_ring *r, void *elem) __attribute__((alias("par_ring_dequeue")));
 
 /* ---- state ---------------------------------------------------------------- */
 

@@ -10,6 +10,8 @@
 
 #include "shm_impl.h"
 
+/* the library defines par_ring_enqueue / dequeue itself */
+#define PAR__RING_BUILD
 #include <par/ring.h>
 
 #include <assert.h>
@@ -75,32 +77,12 @@ static_assert(sizeof(struct par__ring_shared) == 512, "ring: elements at 512");
 
 /* ---- the process-local handle --------------------------------------------- */
 
-/* Read-mostly part first; then one line pair the producer side writes and one
- * the consumer side writes, so a producer thread and a consumer thread sharing
- * a handle do not share a written line. */
-struct par_ring {
-	struct par__ring_idx *prod;
-	struct par__ring_idx *cons;
-	char *data;
-	struct par__ring_ec *not_empty;
-	struct par__ring_ec *not_full;
-	uint32_t mask;
-	uint32_t capacity;
-	uint32_t elem_size;
-	uint32_t flags;
-	struct par__ring_shared *sh;
-	struct par_shm *shm; /* the ring's own segment, or NULL (caller memory) */
-
-	/* producer side */
-	alignas(PAR__RING_PAIR) uint32_t p_limit; /* cons.tail + capacity, as last seen (SP) */
-	uint32_t res_start;			  /* the outstanding reservation */
-	uint32_t res_n;
-
-	/* consumer side */
-	alignas(PAR__RING_PAIR) uint32_t c_limit; /* prod.tail, as last seen (SC) */
-	uint32_t peek_start;			  /* the outstanding peek */
-	uint32_t peek_n;
-} __attribute__((aligned(PAR__RING_PAIR)));
+/* struct par_ring is in the internal part of par/ring.h (the inline fast
+ * paths read it): read-only fields, then one line pair the producer side
+ * writes and one the consumer side writes, so a producer thread and a
+ * consumer thread sharing a handle do not share a written line. */
+static_assert(offsetof(struct par_ring, p_limit) == PAR__RING_PAIR, "handle: producer line");
+static_assert(offsetof(struct par_ring, c_limit) == 2 * PAR__RING_PAIR, "handle: consumer line");
 
 /* ---- elements ------------------------------------------------------------- */
 

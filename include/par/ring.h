@@ -65,6 +65,8 @@
 #include <par/core.h>
 #include <par/shm.h>
 
+#include <stdint.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -200,6 +202,105 @@ PAR_API unsigned par_ring_free_count(const struct par_ring *r);
 PAR_API unsigned par_ring_capacity(const struct par_ring *r);
 PAR_API size_t par_ring_elem_size(const struct par_ring *r);
 PAR_API unsigned par_ring_flags(const struct par_ring *r);
+
+/* ---- internal: the inline fast path (do not use directly) --------------- */
+/*
+ * par_ring_enqueue and par_ring_dequeue on a single-producer / single-
+ * consumer side with 8-byte elements are a dozen instructions, fewer than a
+ * call costs: with GCC or Clang they are inlined from here (falling back to
+ * the library for everything else), and the library still exports them as
+ * functions. Nothing below is API: the handle's layout may change with any
+ * version of par, and only the library and these inlines may touch it.
+ */
+struct par__ring_idx;
+struct par__ring_ec;
+struct par__ring_shared;
+
+struct par_ring {
+	/* read-only once made */
+	uint32_t *prod_tail;	 /* in the shared ring: producers' tail */
+	uint32_t *cons_tail;	 /* consumers' tail */
+	uint32_t *cons_sleepers; /* consumers asleep, waiting for elements */
+	uint32_t *prod_sleepers; /* producers asleep, waiting for room */
+	char *data;		 /* the elements */
+	uint32_t mask;
+	uint32_t capacity;
+	uint32_t elem_size;
+	uint32_t flags;
+	uint32_t fast; /* PAR__RING_FAST_*: which inline paths apply */
+	struct par__ring_idx *prod;
+	struct par__ring_idx *cons;
+	struct par__ring_ec *not_empty;
+	struct par__ring_ec *not_full;
+	struct par__ring_shared *sh;
+	struct par_shm *shm; /* the ring's own segment, or NULL (caller memory) */
+
+	/* producer side: its own line pair */
+	uint32_t p_limit __attribute__((aligned(128))); /* cons.tail + capacity, as seen */
+	uint32_t res_start;				/* the outstanding reservation */
+	uint32_t res_n;
+
+	/* consumer side: its own line pair */
+	uint32_t c_limit __attribute__((aligned(128))); /* prod.tail, as seen */
+	uint32_t peek_start;				/* the outstanding peek */
+	uint32_t peek_n;
+};
+
+#define PAR__RING_FAST_ENQ 0x1u /* single producer, 8-byte elements */
+#define PAR__RING_FAST_DEQ 0x2u /* single consumer, 8-byte elements */
+
+/* The out-of-line whole operations, and the wake-up of a sleeping side. */
+PAR_API int par__ring_enqueue1(struct par_ring *r, const void *elem);
+PAR_API int par__ring_dequeue1(struct par_ring *r, void *elem);
+PAR_API int par__ring_wake_cons1(struct par_ring *r);
+PAR_API int par__ring_wake_prod1(struct par_ring *r);
+
+#if defined(__GNUC__) && !defined(PAR__RING_BUILD)
+
+/* Used only for inlining (gnu_inline): calls that are not inlined, and the
+ * address of the function, reach the library's exported definition. */
+#define PAR__RING_INLINE extern __inline__ __attribute__((__gnu_inline__, __always_inline__))
+
+PAR__RING_INLINE int par_ring_enqueue(struct par_ring *r, const void *elem)
+{
+	if (__builtin_expect(r->fast & PAR__RING_FAST_ENQ, 1)) {
+		/* relaxed: only this producer writes prod.tail */
+		uint32_t t = __atomic_load_n(r->prod_tail, __ATOMIC_RELAXED);
+		/* room by the cached consumers' tail (else the library re-reads it) */
+		if (__builtin_expect(r->p_limit - t - 1 < r->capacity, 1)) {
+			__builtin_memcpy(r->data + (size_t)(t & r->mask) * 8, elem, 8);
+			/* release: pairs with the consumers' acquire load of prod.tail */
+			__atomic_store_n(r->prod_tail, t + 1, __ATOMIC_RELEASE);
+			if (__builtin_expect(__atomic_load_n(r->cons_sleepers, __ATOMIC_RELAXED),
+					     0))
+				return par__ring_wake_cons1(r);
+			return 0;
+		}
+	}
+	return par__ring_enqueue1(r, elem);
+}
+
+PAR__RING_INLINE int par_ring_dequeue(struct par_ring *r, void *elem)
+{
+	if (__builtin_expect(r->fast & PAR__RING_FAST_DEQ, 1)) {
+		/* relaxed: only this consumer writes cons.tail */
+		uint32_t h = __atomic_load_n(r->cons_tail, __ATOMIC_RELAXED);
+		/* elements by the cached producers' tail (else the library re-reads it) */
+		if (__builtin_expect(r->c_limit - h - 1 < r->capacity, 1)) {
+			__builtin_memcpy(elem, r->data + (size_t)(h & r->mask) * 8, 8);
+			/* release: pairs with the producers' acquire load of cons.tail */
+			__atomic_store_n(r->cons_tail, h + 1, __ATOMIC_RELEASE);
+			if (__builtin_expect(__atomic_load_n(r->prod_sleepers, __ATOMIC_RELAXED),
+					     0))
+				return par__ring_wake_prod1(r);
+			return 0;
+		}
+	}
+	return par__ring_dequeue1(r, elem);
+}
+
+#undef PAR__RING_INLINE
+#endif /* __GNUC__ && !PAR__RING_BUILD */
 
 #ifdef __cplusplus
 }

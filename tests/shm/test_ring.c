@@ -614,6 +614,43 @@ static void zero_copy_laps(void **state)
 	}
 }
 
+/* The one-element calls are inlined from par/ring.h where they can be; the
+ * library's exported functions (reached through a pointer) do the same. */
+static void exported_functions_match_the_inline_ones(void **state)
+{
+	int (*enq)(struct par_ring *, const void *) = par_ring_enqueue;
+	int (*deq)(struct par_ring *, void *) = par_ring_dequeue;
+
+	(void)state;
+	for (size_t m = 0; m < 4; m++) {
+		for (size_t es = 8; es <= 16; es += 8) {
+			void *mem;
+			struct par_ring *r = ring_new(es, 4, ring_modes[m], &mem);
+			char e[16];
+			uint64_t seq_in = 0, seq_out = 0;
+
+			for (int lap = 0; lap < 50; lap++) {
+				int (*in)(struct par_ring *, const void *) =
+					lap % 2 ? enq : par_ring_enqueue;
+				elem_fill(e, es, seq_in);
+				if (in(r, e) == 0)
+					seq_in++;
+				else
+					assert_int_equal(par_ring_count(r), 4);
+				if (lap % 3 == 0)
+					continue;
+				int rc = lap % 5 ? par_ring_dequeue(r, e) : deq(r, e);
+				if (rc == 0)
+					assert_true(elem_is(e, es, seq_out++));
+				else
+					assert_int_equal(rc, -EAGAIN);
+			}
+			assert_int_equal(par_ring_count(r), seq_in - seq_out);
+			ring_free(r, mem);
+		}
+	}
+}
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(memsize_checks_geometry),
 	cmocka_unit_test(init_rejects_bad_arguments),
@@ -664,6 +701,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(sc_release_partial),
 	cmocka_unit_test(mc_release_must_be_whole),
 	cmocka_unit_test(zero_copy_laps),
+	cmocka_unit_test(exported_functions_match_the_inline_ones),
 };
 
 PAR_TEST_MAIN(tests)
