@@ -142,18 +142,20 @@ uint64_t par__qpool_free_tagged(struct par_queue *q, uint64_t tag)
 	return freed;
 }
 
-/* Is the message of tag still in its slot (the slot holds its lap)? */
+/* Is the message of tag still to be delivered: its slot holds its lap, and
+ * not as TORN (a torn message never is; only a dead producer's claim or a
+ * claim given back before anything was attached becomes TORN)? */
 static int tag_live(const struct par_queue *q, uint64_t tag)
 {
 	uint64_t idx = tag & q->mask;
 	/* acquire: ordered after the chunk's state load (see the caller) */
 	uint64_t ctl = __atomic_load_n(&par__qslot_at(q, idx)->ctl, __ATOMIC_ACQUIRE);
 
-	return par__qtag(q, PAR__Q_CTL_LAP(ctl), idx) == tag;
+	return PAR__Q_CTL_ST(ctl) != PAR__QS_TORN && par__qtag(q, PAR__Q_CTL_LAP(ctl), idx) == tag;
 }
 
 /* Recovery of participant dead: free what it owned and every attached chunk
- * whose message has left its slot. Bytes freed. */
+ * whose message has left its slot or was torn. Bytes freed. */
 uint64_t par__qpool_collect(struct par_queue *q, uint32_t dead)
 {
 	uint64_t freed = 0;

@@ -95,12 +95,20 @@ static void exec_peers_by_name(void **state)
 	run_procs(3, 2, 2);
 }
 
+/* one case a line: tests/CMakeLists.txt registers them */
+/* clang-format off */
 static const struct CMUnitTest tests[] = {
-	cmocka_unit_test(p1_c1), cmocka_unit_test(p1_c2),
-	cmocka_unit_test(p1_c4), cmocka_unit_test(p2_c1),
-	cmocka_unit_test(p2_c2), cmocka_unit_test(p2_c4),
-	cmocka_unit_test(p4_c1), cmocka_unit_test(p4_c2),
-	cmocka_unit_test(p4_c4), cmocka_unit_test(exec_peers_by_name),
+	cmocka_unit_test(p1_c1),
+	cmocka_unit_test(p1_c2),
+	cmocka_unit_test(p1_c4),
+	cmocka_unit_test(p2_c1),
+	cmocka_unit_test(p2_c2),
+	cmocka_unit_test(p2_c4),
+	cmocka_unit_test(p4_c1),
+	cmocka_unit_test(p4_c2),
+	cmocka_unit_test(p4_c4),
+	cmocka_unit_test(exec_peers_by_name),
 };
+/* clang-format on */
 
 PAR_TEST_MAIN(tests)

@@ -73,10 +73,19 @@ CASE(4, 1)
 CASE(4, 2)
 CASE(4, 4)
 
+/* one case a line: tests/CMakeLists.txt registers them */
+/* clang-format off */
 static const struct CMUnitTest tests[] = {
-	cmocka_unit_test(p1_c1), cmocka_unit_test(p1_c2), cmocka_unit_test(p1_c4),
-	cmocka_unit_test(p2_c1), cmocka_unit_test(p2_c2), cmocka_unit_test(p2_c4),
-	cmocka_unit_test(p4_c1), cmocka_unit_test(p4_c2), cmocka_unit_test(p4_c4),
+	cmocka_unit_test(p1_c1),
+	cmocka_unit_test(p1_c2),
+	cmocka_unit_test(p1_c4),
+	cmocka_unit_test(p2_c1),
+	cmocka_unit_test(p2_c2),
+	cmocka_unit_test(p2_c4),
+	cmocka_unit_test(p4_c1),
+	cmocka_unit_test(p4_c2),
+	cmocka_unit_test(p4_c4),
 };
+/* clang-format on */
 
 PAR_TEST_MAIN(tests)

@@ -66,60 +66,62 @@ static inline uint32_t qm_sum(uint32_t p, uint32_t seq, uint32_t len)
 	return (uint32_t)qm_mix(((uint64_t)p << 40) ^ ((uint64_t)seq << 8) ^ len ^ 0x5a5a);
 }
 
-/* Byte k of the pattern of seed: cheap, position-dependent. */
-static inline unsigned char qm_byte(uint64_t seed, size_t k)
+/* The pattern of seed from byte `from` to `len`: 8 bytes at a time (word w
+ * of the message is a function of seed and w), cheap next to the queue. */
+static inline uint64_t qm_word(uint64_t seed, size_t w)
 {
-	return (unsigned char)((seed >> ((k & 7) * 8)) + k * 13 + (k >> 9));
+	return (seed ^ (w * 0x9e3779b97f4a7c15ull)) + (w << 17);
+}
+
+static inline void qm_fill(unsigned char *buf, size_t from, size_t len, uint64_t seed)
+{
+	for (size_t k = from; k < len; k += 8) {
+		uint64_t v = qm_word(seed, k / 8);
+		memcpy(buf + k, &v, len - k < 8 ? len - k : 8);
+	}
+}
+
+static inline int qm_same(const unsigned char *buf, size_t from, size_t len, uint64_t seed)
+{
+	for (size_t k = from; k < len; k += 8) {
+		uint64_t v = qm_word(seed, k / 8);
+		if (memcmp(buf + k, &v, len - k < 8 ? len - k : 8) != 0)
+			return 0;
+	}
+	return 1;
 }
 
 static inline void qm_make(unsigned char *buf, uint32_t p, uint32_t seq, size_t len)
 {
-	uint64_t seed;
-	size_t k = 0;
-
 	if (len < QM_HDR) {
-		seed = qm_mix(0x1000 + p * 16 + len);
 		if (len > 0)
-			buf[k++] = (unsigned char)p;
-	} else {
-		struct qm_hdr h = { p, seq, (uint32_t)len, qm_sum(p, seq, (uint32_t)len) };
-		memcpy(buf, &h, sizeof(h));
-		k = QM_HDR;
-		seed = qm_mix(((uint64_t)p << 32) | seq);
+			buf[0] = (unsigned char)p;
+		qm_fill(buf, len > 0, len, qm_mix(0x1000 + p * 16 + len));
+		return;
 	}
-	for (; k < len; k++)
-		buf[k] = qm_byte(seed, k);
+	struct qm_hdr h = { p, seq, (uint32_t)len, qm_sum(p, seq, (uint32_t)len) };
+	memcpy(buf, &h, sizeof(h));
+	qm_fill(buf, QM_HDR, len, qm_mix(((uint64_t)p << 32) | seq));
 }
 
 /* 0 and *p, *seq (UINT32_MAX for a short message; *p is QM_MAXP for an empty
  * one), or -1 when the message is not one qm_make made. */
 static inline int qm_check(const unsigned char *buf, size_t len, uint32_t *p, uint32_t *seq)
 {
-	uint64_t seed;
-	size_t k = 0;
-
 	if (len < QM_HDR) {
 		*seq = UINT32_MAX;
 		*p = len == 0 ? QM_MAXP : buf[0];
 		if (*p > QM_MAXP)
 			return -1;
-		k = len > 0;
-		seed = qm_mix(0x1000 + *p * 16 + len);
-	} else {
-		struct qm_hdr h;
-		memcpy(&h, buf, sizeof(h));
-		if (h.producer >= QM_MAXP || h.len != len ||
-		    h.sum != qm_sum(h.producer, h.seq, h.len))
-			return -1;
-		*p = h.producer;
-		*seq = h.seq;
-		k = QM_HDR;
-		seed = qm_mix(((uint64_t)h.producer << 32) | h.seq);
+		return qm_same(buf, len > 0, len, qm_mix(0x1000 + *p * 16 + len)) ? 0 : -1;
 	}
-	for (; k < len; k++)
-		if (buf[k] != qm_byte(seed, k))
-			return -1;
-	return 0;
+	struct qm_hdr h;
+	memcpy(&h, buf, sizeof(h));
+	if (h.producer >= QM_MAXP || h.len != len || h.sum != qm_sum(h.producer, h.seq, h.len))
+		return -1;
+	*p = h.producer;
+	*seq = h.seq;
+	return qm_same(buf, QM_HDR, len, qm_mix(((uint64_t)h.producer << 32) | h.seq)) ? 0 : -1;
 }
 
 /* ---- what consumers got (shared memory, atomics only) ---------------------- */
