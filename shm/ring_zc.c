@@ -56,10 +56,15 @@ int par_ring_commit(struct par_ring *r, unsigned k)
 	if (n == 0 || k > n || (k != n && !(r->flags & PAR_RING_SP_ENQ)))
 		return -EINVAL;
 	r->res_n = 0;
-	if (r->flags & PAR_RING_SP_ENQ)
+	if (r->flags & PAR_RING_SP_ENQ) {
+		/* relaxed: only this producer writes prod.tail. Moved on since
+		 * reserve (an enqueue meanwhile): the reservation is void, and
+		 * storing start + k would move the tail back */
+		if (__atomic_load_n(&r->prod->tail, __ATOMIC_RELAXED) != start)
+			return -EINVAL;
 		/* release: pairs with the consumers' acquire load of prod.tail */
 		__atomic_store_n(&r->prod->tail, start + k, __ATOMIC_RELEASE);
-	else
+	} else
 		par__ring_mt_publish(&r->prod->tail, start, k);
 	if (k != 0)
 		par__ring_wake_cons(r, k);
@@ -96,10 +101,14 @@ int par_ring_release(struct par_ring *r, unsigned k)
 	if (n == 0 || k > n || (k != n && !(r->flags & PAR_RING_SC_DEQ)))
 		return -EINVAL;
 	r->peek_n = 0;
-	if (r->flags & PAR_RING_SC_DEQ)
+	if (r->flags & PAR_RING_SC_DEQ) {
+		/* relaxed: only this consumer writes cons.tail; moved on since
+		 * peek (a dequeue meanwhile): the peek is void */
+		if (__atomic_load_n(&r->cons->tail, __ATOMIC_RELAXED) != start)
+			return -EINVAL;
 		/* release: pairs with the producers' acquire load of cons.tail */
 		__atomic_store_n(&r->cons->tail, start + k, __ATOMIC_RELEASE);
-	else
+	} else
 		par__ring_mt_publish(&r->cons->tail, start, k);
 	if (k != 0)
 		par__ring_wake_prod(r, k);

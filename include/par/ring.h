@@ -177,20 +177,25 @@ PAR_API unsigned par_ring_reserve(struct par_ring *r, unsigned n, struct par_rin
  * publishes nothing). Multi-producer ring: k must equal the count reserved,
  * since later producers may already have claimed the slots after it.
  * 0, or -EINVAL with no reservation or a k these rules refuse (the
- * reservation then stays, to be committed properly). */
+ * reservation then stays, to be committed properly). On a single-producer
+ * ring, a reservation overtaken by an enqueue made meanwhile is dropped with
+ * -EINVAL, publishing nothing. */
 PAR_API int par_ring_commit(struct par_ring *r, unsigned k);
 
 /* Look at up to n waiting elements in place (burst); read them, then release.
  * Returns the count: 0 when empty, for n = 0, or while this handle already
  * holds a peek (and then *span is empty and no peek is held). On a
  * multi-consumer ring the peeked elements are claimed: no other consumer
- * gets them, and later consumers wait for this one's release. */
+ * gets them, and later consumers wait for this one's release, so do not
+ * dequeue from this thread meanwhile; on a single-consumer ring a dequeue
+ * meanwhile would take the peeked elements. */
 PAR_API unsigned par_ring_peek(struct par_ring *r, unsigned n, struct par_ring_span *span);
 
 /* End the peek, consuming its first k elements. Single-consumer ring: any
  * k <= peeked; the rest stay for the next dequeue or peek. Multi-consumer
  * ring: k must equal the count peeked. 0, or -EINVAL (no peek, or a k these
- * rules refuse; the peek then stays). */
+ * rules refuse; the peek then stays). On a single-consumer ring, a peek
+ * overtaken by a dequeue made meanwhile is dropped with -EINVAL. */
 PAR_API int par_ring_release(struct par_ring *r, unsigned k);
 
 /* ---- state (a snapshot: others may change it at once) ------------------- */

@@ -512,6 +512,35 @@ static void sp_commit_partial(void **state)
 	ring_free(r, mem);
 }
 
+/* Single side: an enqueue (dequeue) between reserve (peek) and commit
+ * (release) voids the reservation (peek) instead of moving the tail back. */
+static void sp_sc_overtaken_reservation_is_dropped(void **state)
+{
+	void *mem;
+	struct par_ring *r = ring_new(8, 8, PAR_RING_SPSC, &mem);
+	struct par_ring_span sp;
+	uint64_t v = 1;
+
+	(void)state;
+	assert_int_equal(par_ring_reserve(r, 2, &sp), 2);
+	assert_int_equal(par_ring_enqueue(r, &v), 0);
+	assert_int_equal(par_ring_commit(r, 2), -EINVAL);
+	assert_int_equal(par_ring_commit(r, 2), -EINVAL); /* dropped */
+	assert_int_equal(par_ring_count(r), 1);
+	assert_int_equal(par_ring_reserve(r, 1, &sp), 1); /* a new one works */
+	((uint64_t *)sp.ptr1)[0] = 2;
+	assert_int_equal(par_ring_commit(r, 1), 0);
+	assert_int_equal(par_ring_peek(r, 2, &sp), 2);
+	assert_int_equal(par_ring_dequeue(r, &v), 0);
+	assert_int_equal(v, 1);
+	assert_int_equal(par_ring_release(r, 1), -EINVAL);
+	assert_int_equal(par_ring_release(r, 1), -EINVAL);
+	assert_int_equal(par_ring_count(r), 1);
+	assert_int_equal(par_ring_dequeue(r, &v), 0);
+	assert_int_equal(v, 2);
+	ring_free(r, mem);
+}
+
 /* Multi producer: commit must cover the whole reservation. */
 static void mp_commit_must_be_whole(void **state)
 {
@@ -697,6 +726,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(reserve_takes_what_fits_spmc),
 	cmocka_unit_test(reserve_takes_what_fits_mpmc),
 	cmocka_unit_test(sp_commit_partial),
+	cmocka_unit_test(sp_sc_overtaken_reservation_is_dropped),
 	cmocka_unit_test(mp_commit_must_be_whole),
 	cmocka_unit_test(sc_release_partial),
 	cmocka_unit_test(mc_release_must_be_whole),
