@@ -203,7 +203,7 @@ int par_queue_put_many(struct par_queue *q, const struct par_msg *msgs, unsigned
 		par__qpool_release(q, p.chunks);
 	/* seq_cst: orders the release stores that published the batch before
 	 * the sleepers load in par__qec_notify */
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	PAR__Q_FENCE(__ATOMIC_SEQ_CST);
 	put_done(q, p.me, i);
 	return (int)i;
 }
@@ -220,7 +220,7 @@ static int claim_msg(struct par__qslot *s, uint64_t ctl, uint64_t reading, size_
 	if (PAR__Q_UNLIKELY(len > cap)) {
 		/* acquire: the len load completes before the word is read again
 		 * (the seqlock reader's fence): same word, same message */
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		PAR__Q_FENCE(__ATOMIC_ACQUIRE);
 		return __atomic_load_n(&s->ctl, __ATOMIC_RELAXED) == ctl ? -EMSGSIZE : 0;
 	}
 	/* acquire: pairs with the publishing exchange (payload visible) */
@@ -358,7 +358,7 @@ static int get_closed(struct par_queue *q, struct qget *g)
 	/* seq_cst: pairs with the shutdown exchange; the fence orders it before
 	 * the head's words read below, against put_once's claim + re-check */
 	__atomic_load_n(&q->sh->flags.shutdown, __ATOMIC_SEQ_CST);
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	PAR__Q_FENCE(__ATOMIC_SEQ_CST);
 	int r = get_claim(q, g, &pos);
 	if (r != 0)
 		return r < 0 ? r : (int)get_take(q, g, pos, 1);
@@ -474,7 +474,7 @@ int par_queue_get_many(struct par_queue *q, struct par_msg *msgs, unsigned n, in
 	}
 	/* seq_cst: orders the release stores that emptied the slots before the
 	 * sleepers load in par__qec_notify */
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	PAR__Q_FENCE(__ATOMIC_SEQ_CST);
 	get_done(q, g.me, i);
 	return (int)i;
 }

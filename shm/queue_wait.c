@@ -48,7 +48,7 @@ static int sleep_once(struct par_queue *q, struct par__qec *ec, int64_t until, p
 	__atomic_fetch_add(&ec->sleepers, 1, __ATOMIC_SEQ_CST);
 	/* seq_cst: the look below reads after the count is visible (a fence,
 	 * since fn's loads are only acquire) */
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	PAR__Q_FENCE(__ATOMIC_SEQ_CST);
 	/* acquire: pairs with the release bump in par__qec_wake */
 	uint32_t seq = __atomic_load_n(&ec->seq, __ATOMIC_ACQUIRE);
 	int r = fn(q, arg);

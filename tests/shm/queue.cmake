@@ -16,7 +16,10 @@ foreach(t shm_test_queue_threads shm_test_queue_procs shm_test_pipe)
 	add_dependencies(${t} par_test_queue_peer)
 endforeach()
 par_add_test(shm test_queue_fault.c LABELS fault TIMEOUT 180)
-target_include_directories(shm_test_queue_fault PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/helpers)
+par_add_test(shm test_queue_stress.c LABELS stress TIMEOUT 300)
+foreach(t shm_test_queue_fault shm_test_queue_stress)
+	target_include_directories(${t} PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/helpers)
+endforeach()
 
 # Forged states reach the internals (par__q*, hidden in libpar.so): static.
 par_add_test(shm test_queue_forged.c LABELS fault)
