@@ -1,7 +1,7 @@
 # libpar, shared and static, from the module object libraries, plus its install
 # rules: headers, libraries, par.pc and the CMake package (find_package(par)).
 
-set(PAR_MODULES par_core par_shm par_sched par_net)
+set(PAR_MODULES par_core par_shm par_sched par_scale par_net)
 set(PAR_OBJECTS)
 foreach(m IN LISTS PAR_MODULES)
 	list(APPEND PAR_OBJECTS $<TARGET_OBJECTS:${m}>)

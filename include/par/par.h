@@ -9,6 +9,7 @@
  * queue.h    Queue of variable-length messages, robust to killed processes; Pipe
  * topo.h     topology (hwloc) and placement plans
  * pool.h     Pool of thread or process workers
+ * scale.h    the scaling profiler behind par-scale
  */
 #ifndef PAR_PAR_H
 #define PAR_PAR_H
@@ -17,6 +18,7 @@
 #include <par/pool.h>
 #include <par/process.h>
 #include <par/ring.h>
+#include <par/scale.h>
 #include <par/shm.h>
 #include <par/sync.h>
 #include <par/topo.h>
