@@ -406,8 +406,8 @@ int par_queue_shutdown(struct par_queue *q)
 	/* seq_cst: pairs with the seq_cst load of shutdown after a put's claim
 	 * and with a get's seq_cst look at the head before -EPIPE */
 	__atomic_exchange_n(&q->sh->flags.shutdown, 1, __ATOMIC_SEQ_CST);
-	par__qec_wake(&q->sh->not_empty);
-	par__qec_wake(&q->sh->not_full);
+	par__qec_wake(&q->sh->not_empty, 1);
+	par__qec_wake(&q->sh->not_full, 1);
 	return 0;
 }
 

@@ -65,12 +65,15 @@
  * garbage ATTACHED chunks -> FREE; then the entry -> FREE.
  *
  * ---- Waiting ----------------------------------------------------------------
- * Eventcounts (sleepers + seq futex word): not_empty for gets (and the
- * eventfd watcher), not_full for puts waiting for a slot or for pool space.
- * A waker makes its change with a seq_cst RMW (or fence), then loads
- * sleepers (seq_cst); a sleeper increments sleepers (seq_cst), fences,
- * reads seq and re-checks before futex-waiting on seq: either the waker sees
- * the sleeper, or the sleeper's re-check sees the change. Sleeps last at most
+ * Eventcounts, one futex word each (sequence << 1 | WAITERS): not_empty for
+ * gets (and the eventfd watcher), not_full for puts waiting for a slot or for
+ * pool space. A sleeper sets WAITERS (seq_cst RMW), fences, re-checks, and
+ * futex-waits on the word it set. A waker makes its change with a seq_cst
+ * RMW (or fence), then loads the word (seq_cst): either it sees WAITERS, or
+ * the sleeper's re-check sees the change. Seeing WAITERS, the waker moves the
+ * sequence on and clears the bit in one CAS and wakes everyone; later wakers
+ * see no bit and make no system call until someone sleeps again (a sleeper
+ * slow to wake up does not cost each put a futex_wake). Sleeps last at most
  * PAR__Q_SLICE_NS, and waiters sweep the participant table for the dead every
  * PAR__Q_SWEEP_NS.
  */
@@ -191,11 +194,13 @@ struct par__qgeom {
 static_assert(sizeof(struct par__qgeom) == 48, "queue geometry layout changed");
 static_assert(sizeof(struct par__qgeom) <= PAR__SHM_GEOM_MAX, "geometry must fit the header");
 
-/* An eventcount: sleepers registered, seq the futex word wakers bump. */
+/* An eventcount: the futex word (sequence << 1 | PAR__QEC_WAITERS). */
 struct par__qec {
-	uint32_t seq;
-	uint32_t sleepers;
+	uint32_t word;
+	uint32_t reserved;
 };
+
+#define PAR__QEC_WAITERS 1u
 
 /* One participant; a line pair of its own, so counting puts and gets writes
  * no line another process writes. */
@@ -357,7 +362,7 @@ void par__qorphan_taken(struct par_queue *q);
 int par__queue_dead_holders(struct par_queue *q);
 
 /* queue_wait.c */
-void par__qec_wake(struct par__qec *ec);
+void par__qec_wake(struct par__qec *ec, int always);
 typedef int (*par__qtry_fn)(struct par_queue *q, void *arg);
 int par__queue_wait(struct par_queue *q, struct par__qec *ec, int64_t deadline, par__qtry_fn fn,
 		    void *arg);
@@ -370,10 +375,10 @@ void par__queue_watch_forget(struct par_queue *q);
  * by a seq_cst RMW or fence. */
 static inline void par__qec_notify(struct par__qec *ec)
 {
-	/* seq_cst: pairs with the sleepers increment in par__queue_wait (a sleeper
-	 * either is counted here or its re-check sees the caller's change) */
-	if (__atomic_load_n(&ec->sleepers, __ATOMIC_SEQ_CST) != 0)
-		par__qec_wake(ec);
+	/* seq_cst: pairs with the sleeper's seq_cst setting of WAITERS (it is
+	 * seen here, or its re-check sees the caller's change) */
+	if (__atomic_load_n(&ec->word, __ATOMIC_SEQ_CST) & PAR__QEC_WAITERS)
+		par__qec_wake(ec, 0);
 }
 
 #endif /* PAR_QUEUE_IMPL_H */

@@ -96,7 +96,7 @@ void par__qpool_release(struct par_queue *q, uint32_t k)
 		struct par__qchunk *c = &q->chunks[k];
 		k = chunk_next(q, k);
 		/* seq_cst: releases it to par__qpool_take's acquiring CAS; the
-		 * last orders the frees before the sleepers load */
+		 * last orders the frees before the word's load */
 		__atomic_store_n(&c->state, PAR__QC_FREE, __ATOMIC_SEQ_CST);
 	}
 	par__qec_notify(&q->sh->not_full);
@@ -114,7 +114,7 @@ void par__qpool_free_chain(struct par_queue *q, uint32_t k, uint64_t tag)
 		uint64_t st = PAR__QC_ATTACHED | tag;
 
 		/* seq_cst: releases it to par__qpool_take's acquiring CAS (our
-		 * copy-out is done); ordered before the sleepers load */
+		 * copy-out is done); ordered before the word's load */
 		if (!__atomic_compare_exchange_n(&c->state, &st, PAR__QC_FREE, 0, __ATOMIC_SEQ_CST,
 						 __ATOMIC_RELAXED))
 			break;

@@ -173,8 +173,8 @@ static void recover(struct par_queue *q, uint32_t idx, uint64_t mine)
 	uint64_t bytes = par__qpool_collect(q, idx);
 	if (bytes > 0)
 		stat_add(&q->sh->stats.pool_reclaimed, bytes);
-	par__qec_wake(&q->sh->not_empty);
-	par__qec_wake(&q->sh->not_full);
+	par__qec_wake(&q->sh->not_empty, 1);
+	par__qec_wake(&q->sh->not_full, 1);
 	stat_add(&q->sh->stats.dead_peers, 1);
 	__atomic_store_n(&p->start, 0, __ATOMIC_RELAXED);
 	/* release: pairs with part_register's acquiring CAS (start is 0 first) */

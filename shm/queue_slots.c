@@ -110,7 +110,7 @@ static int put_once(struct par_queue *q, struct qput *p, int seq_cst)
 	put_fill(q, s, p, pos);
 	p->chunks = PAR__Q_NO_CHUNK; /* the message's now */
 	/* release: pairs with the gets' acquire loads of the slot word. The
-	 * exchange also orders it before the sleepers load in par__qec_notify */
+	 * exchange also orders it before the word's load in par__qec_notify */
 	if (seq_cst)
 		__atomic_exchange_n(&s->ctl, PAR__Q_CTL(lap, PAR__QS_FULL, 0), __ATOMIC_SEQ_CST);
 	else
@@ -202,7 +202,7 @@ int par_queue_put_many(struct par_queue *q, const struct par_msg *msgs, unsigned
 	if (p.chunks != PAR__Q_NO_CHUNK)
 		par__qpool_release(q, p.chunks);
 	/* seq_cst: orders the release stores that published the batch before
-	 * the sleepers load in par__qec_notify */
+	 * the word's load in par__qec_notify */
 	PAR__Q_FENCE(__ATOMIC_SEQ_CST);
 	put_done(q, p.me, i);
 	return (int)i;
@@ -234,7 +234,7 @@ static void skip_torn(struct par_queue *q, struct par__qslot *s, uint64_t ctl, u
 	uint64_t empty = PAR__Q_CTL((pos >> q->shift) + 1, PAR__QS_EMPTY, 0);
 
 	/* seq_cst: releases the slot to producers (pairs with their claiming
-	 * CAS); ordered before the sleepers load in par__qec_notify */
+	 * CAS); ordered before the word's load in par__qec_notify */
 	if (__atomic_compare_exchange_n(&s->ctl, &ctl, empty, 0, __ATOMIC_SEQ_CST,
 					__ATOMIC_RELAXED)) {
 		par__qpool_free_tagged(q, par__qtag_pos(q, pos));
@@ -333,7 +333,7 @@ static size_t get_take(struct par_queue *q, struct qget *g, uint64_t pos, int se
 	else if (len > 0)
 		memcpy(g->buf, s->data, len);
 	/* release: pairs with the producers' claiming CAS (our reads are done).
-	 * The exchange also orders it before the sleepers load in
+	 * The exchange also orders it before the word's load in
 	 * par__qec_notify */
 	if (seq_cst)
 		__atomic_exchange_n(&s->ctl, empty, __ATOMIC_SEQ_CST);
@@ -473,7 +473,7 @@ int par_queue_get_many(struct par_queue *q, struct par_msg *msgs, unsigned n, in
 		msgs[i].len = (size_t)r;
 	}
 	/* seq_cst: orders the release stores that emptied the slots before the
-	 * sleepers load in par__qec_notify */
+	 * word's load in par__qec_notify */
 	PAR__Q_FENCE(__ATOMIC_SEQ_CST);
 	get_done(q, g.me, i);
 	return (int)i;

@@ -8,11 +8,20 @@
 
 /* ---- eventcounts ------------------------------------------------------------ */
 
-void par__qec_wake(struct par__qec *ec)
+/* Move the sequence on and clear WAITERS, then wake every sleeper: when
+ * WAITERS is set, or always (shutdown, a recovery, a watcher to stop). */
+void par__qec_wake(struct par__qec *ec, int always)
 {
-	/* release: pairs with the acquire load of seq in par__queue_wait */
-	__atomic_fetch_add(&ec->seq, 1, __ATOMIC_RELEASE);
-	par_futex_wake(&ec->seq, -1);
+	uint32_t w = __atomic_load_n(&ec->word, __ATOMIC_RELAXED);
+
+	do {
+		if (!always && !(w & PAR__QEC_WAITERS))
+			return; /* another waker took care of them */
+				/* relaxed: the word only says "look again"; what there is to
+				 * see is published by the slot and chunk words */
+	} while (!__atomic_compare_exchange_n(&ec->word, &w, (w + 2) & ~PAR__QEC_WAITERS, 0,
+					      __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+	par_futex_wake(&ec->word, -1);
 }
 
 static inline void cpu_relax(void)
@@ -39,24 +48,22 @@ static int spin(struct par_queue *q, par__qtry_fn fn, void *arg)
 	return r;
 }
 
-/* One sleep on ec: register, look again, sleep until woken, the deadline or
- * a slice. fn's answer, or PAR__Q_NOTYET. */
+/* One sleep on ec: set WAITERS, look again, sleep until woken, the deadline
+ * or a slice. fn's answer, or PAR__Q_NOTYET. */
 static int sleep_once(struct par_queue *q, struct par__qec *ec, int64_t until, par__qtry_fn fn,
 		      void *arg)
 {
-	/* seq_cst: pairs with par__qec_notify's seq_cst load of sleepers */
-	__atomic_fetch_add(&ec->sleepers, 1, __ATOMIC_SEQ_CST);
-	/* seq_cst: the look below reads after the count is visible (a fence,
+	/* seq_cst: pairs with par__qec_notify's seq_cst load of the word */
+	uint32_t w = __atomic_or_fetch(&ec->word, PAR__QEC_WAITERS, __ATOMIC_SEQ_CST);
+	/* seq_cst: the look below reads after the bit is visible (a fence,
 	 * since fn's loads are only acquire) */
 	PAR__Q_FENCE(__ATOMIC_SEQ_CST);
-	/* acquire: pairs with the release bump in par__qec_wake */
-	uint32_t seq = __atomic_load_n(&ec->seq, __ATOMIC_ACQUIRE);
 	int r = fn(q, arg);
 
+	/* a wake after the bit was set changes the word: no sleep then. The bit
+	 * stays set when we time out; it costs one spare wake at most */
 	if (r == PAR__Q_NOTYET)
-		par_futex_wait_until(&ec->seq, seq, until);
-	/* relaxed: only wakers read it, and a stale count costs a spare wake */
-	__atomic_fetch_sub(&ec->sleepers, 1, __ATOMIC_RELAXED);
+		par_futex_wait_until(&ec->word, w, until);
 	return r;
 }
 
@@ -254,7 +261,7 @@ int par__queue_watch_stop(struct par_queue *q)
 	/* release: pairs with the watcher's acquire load of stop */
 	__atomic_store_n(&w->stop, 1, __ATOMIC_RELEASE);
 	par_futex_wake(&w->armed, 1);
-	par__qec_wake(&q->sh->not_empty); /* others woken too only look again */
+	par__qec_wake(&q->sh->not_empty, 1); /* others woken too only look again */
 	if (par_thread_join(w->thread, 5 * (int64_t)1000000000, NULL) != 0)
 		return -EBUSY;
 	par_thread_destroy(w->thread);
