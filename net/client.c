@@ -163,7 +163,7 @@ static int read_async(struct par_client *c, int64_t deadline)
 	c->npend--;
 	int st = par__errno_from_wire(a.status);
 	if (st >= 0 && p->type == PAR__T_PUT_MANY && (uint32_t)st < p->n)
-		st = -EAGAIN;
+		st = p->once ? -EAGAIN : -ETIMEDOUT;
 	if (st < 0) {
 		c->async_failed++;
 		if (c->async_err == 0)
@@ -193,8 +193,10 @@ int par__client_call(struct par_client *c, uint32_t id, uint8_t type, int64_t de
 	return r == 0 ? next_answer(c, id, type, deadline, a) : r;
 }
 
-int par__client_async(struct par_client *c, uint32_t id, uint8_t type, uint32_t n, int64_t deadline)
+int par__client_async(struct par_client *c, uint32_t id, uint8_t type, uint32_t n,
+		      int64_t timeout_ns)
 {
+	int64_t deadline = par__client_deadline(c, timeout_ns);
 	int r = 0;
 
 	if (c->npend == c->window) {
@@ -205,7 +207,7 @@ int par__client_async(struct par_client *c, uint32_t id, uint8_t type, uint32_t 
 	if (r != 0)
 		return r;
 	c->pend[(c->pend_head + c->npend) % c->window] =
-		(struct par__pend){ .id = id, .type = type, .n = n };
+		(struct par__pend){ .id = id, .type = type, .n = n, .once = timeout_ns == 0 };
 	c->npend++;
 	return c->out.len >= SEND_BATCH ? par__client_send(c, deadline) : 0;
 }

@@ -16,6 +16,7 @@ struct par__pend {
 	uint32_t id;
 	uint8_t type;
 	uint32_t n; /* messages in it: a put_many answered fewer failed */
+	int once;   /* timeout 0: a shortfall is -EAGAIN, else -ETIMEDOUT */
 };
 
 struct par_client {
@@ -54,7 +55,7 @@ int par__client_call(struct par_client *c, uint32_t id, uint8_t type, int64_t de
 		     struct par__ans *a);
 /* Queue an async request: make room in the window first. */
 int par__client_async(struct par_client *c, uint32_t id, uint8_t type, uint32_t n,
-		      int64_t deadline);
+		      int64_t timeout_ns);
 /* Send what is buffered (all of it). */
 int par__client_send(struct par_client *c, int64_t deadline);
 /* Mark broken. Returns err. */

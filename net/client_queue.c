@@ -106,7 +106,7 @@ int par_rqueue_put_async(struct par_rqueue *q, const void *msg, size_t len, int6
 	LOCK(c);
 	int r = c->err ? c->err : put_req(q, msg, len, timeout_ns, &id);
 	if (r == 0)
-		r = par__client_async(c, id, PAR__T_PUT, 1, par__client_deadline(c, timeout_ns));
+		r = par__client_async(c, id, PAR__T_PUT, 1, timeout_ns);
 	UNLOCK(c);
 	return r;
 }
@@ -185,9 +185,7 @@ int par_rqueue_put_many_async(struct par_rqueue *q, const struct par_msg *msgs, 
 	struct par_client *c = q->c;
 	LOCK(c);
 	int k = c->err ? c->err : put_many_req(q, msgs, n, timeout_ns, &id);
-	int r = k < 0 ? k
-		      : par__client_async(c, id, PAR__T_PUT_MANY, (uint32_t)k,
-					  par__client_deadline(c, timeout_ns));
+	int r = k < 0 ? k : par__client_async(c, id, PAR__T_PUT_MANY, (uint32_t)k, timeout_ns);
 	UNLOCK(c);
 	return r < 0 ? r : k;
 }

@@ -93,6 +93,7 @@ struct par__req {
 	uint32_t cap;	     /* GET, GET_MANY: largest message wanted */
 	const uint8_t *data; /* PUT: message; PUT_MANY: records; OPEN: name */
 	size_t len;
+	uint32_t done; /* server: messages of it put so far (data: the rest) */
 };
 
 /* Decode a request frame (after authentication). Messages longer than

@@ -189,7 +189,7 @@ static void ur_conn_read(struct par__loop *l, struct par__lconn *c, int on)
 
 static void ur_conn_send(struct par__loop *l, struct par__lconn *c)
 {
-	if (c->flags & (PAR__LC_SENDING | PAR__LC_CLOSING | PAR__LC_EOF))
+	if (c->flags & (PAR__LC_SENDING | PAR__LC_CLOSING))
 		return;
 	struct io_uring_sqe *s = sqe_get(l);
 	c->msg = (struct msghdr){ .msg_iov = c->iov };

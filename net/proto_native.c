@@ -164,44 +164,56 @@ static int get_now(struct par__sconn *c, struct par__sq *q, const struct par__re
 
 /* ---- puts -------------------------------------------------------------- */
 
-/* Messages put (>= 1), or the error that stopped the first. */
-static int put_records(struct par__sq *q, const struct par__req *r)
+/* Put what is left of r in order (advancing r->data, r->done): 0 when all
+ * went in, else the error of the one that did not. */
+static int put_records(struct par__sq *q, struct par__req *r)
 {
 	const uint8_t *p = r->data, *msg;
 	size_t left = r->len;
 	uint32_t len;
-	int n = 0, err = 0;
 
 	if (r->type == PAR__T_PUT) {
-		err = par__sq_put(q, r->data, r->len);
-		return err == 0 ? 1 : err;
+		int err = par__sq_put(q, r->data, r->len);
+		r->done += err == 0;
+		return err;
 	}
 	while (par__records_next(&p, &left, &msg, &len)) {
-		err = par__sq_put(q, msg, len);
+		int err = par__sq_put(q, msg, len);
 		if (err != 0)
-			break;
-		n++;
+			return err;
+		r->done++;
+		r->data = p;
+		r->len = left;
 	}
-	return n > 0 ? n : err;
+	return 0;
 }
 
-/* Serve a put now: 1 answered, 0 no room (-EAGAIN), -1 closed. */
-static int put_now(struct par__sconn *c, struct par__sq *q, const struct par__req *r)
+/* The answer to a put that ends now with err (0: all went in). */
+static int put_status(const struct par__req *r, int err)
 {
-	int k = put_records(q, r);
+	if (r->done == 0)
+		return err;
+	return r->type == PAR__T_PUT ? 0 : (int)r->done;
+}
 
-	if (k == -EAGAIN)
-		return 0;
-	if (k > 0) {
-		par__sq_count(q, 1, (uint64_t)k);
+/* Serve a put now: 1 answered, 0 no room for (the rest of) it, -1 closed. */
+static int put_now(struct par__sconn *c, struct par__sq *q, struct par__req *r)
+{
+	uint32_t before = r->done;
+	int err = put_records(q, r);
+
+	if (r->done > before) {
+		par__sq_count(q, 1, r->done - before);
 		par__sq_kick(q);
 	}
-	return answer(c, r, k > 0 && r->type == PAR__T_PUT ? 0 : k) == 0 ? 1 : -1;
+	if (err == -EAGAIN)
+		return 0;
+	return answer(c, r, put_status(r, err)) == 0 ? 1 : -1;
 }
 
 /* ---- parking ----------------------------------------------------------- */
 
-static int serve_now(struct par__sconn *c, struct par__sq *q, const struct par__req *r)
+static int serve_now(struct par__sconn *c, struct par__sq *q, struct par__req *r)
 {
 	int put = r->type == PAR__T_PUT || r->type == PAR__T_PUT_MANY;
 
@@ -232,18 +244,19 @@ static void nat_expire(struct par__waiter *w, int err)
 {
 	struct nat *n = (struct nat *)((char *)w - offsetof(struct nat, w));
 
-	answer(n->c, &n->r, err);
+	answer(n->c, &n->r, put_status(&n->r, err));
 	unpark_done(n);
 }
 
-/* Wait for the queue (timeout_ns > 0 or forever), or answer -EAGAIN. */
+/* Wait for the queue (timeout_ns > 0 or forever), or answer -EAGAIN (or
+ * how many of a put_many went in). */
 static int park(struct par__sconn *c, struct par__sq *q, const struct par__req *r)
 {
 	struct nat *n = NAT(c);
 	int put = r->type == PAR__T_PUT || r->type == PAR__T_PUT_MANY;
 
 	if (r->timeout_ns == 0)
-		return answer(c, r, -EAGAIN);
+		return answer(c, r, put_status(r, -EAGAIN));
 	n->r = *r;
 	if (put) {
 		n->copy = malloc(r->len ? r->len : 1);

@@ -277,12 +277,12 @@ static void on_accept(void *arg, struct par__listener *ls, int fd)
 	(void)ls;
 	PAR__CNT(m, accepted, 1);
 	if (m->stopping || m->nconns >= m->max_conns) {
-		codec->refuse(fd, -EBUSY);
-		close(fd);
 		PAR__CNT(m, refused, 1);
 		if (!m->stopping)
 			par__log(m, PAR_LOG_WARN, "connection refused: %u connections open",
 				 m->max_conns);
+		codec->refuse(fd, -EBUSY);
+		close(fd);
 		return;
 	}
 	struct par__sconn *c = calloc(1, sizeof(*c) + codec->state_size);
@@ -393,11 +393,12 @@ int par__srv_serve(struct par_manager *m, void (*ready)(void *arg, int rc), void
 {
 	int r = serve_setup(m);
 
+	if (r == 0)
+		par__log(m, PAR_LOG_INFO, "serving %u queues with %s", m->nq,
+			 par_net_backend_name(m->loop->backend));
 	ready(arg, r);
 	if (r != 0)
 		return r;
-	par__log(m, PAR_LOG_INFO, "serving %u queues with %s", m->nq,
-		 par_net_backend_name(m->loop->backend));
 	while (!m->stopping) {
 		r = par__loop_run(m->loop, par__timer_next(&m->timers));
 		if (r < 0) {

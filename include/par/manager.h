@@ -232,9 +232,16 @@ PAR_API int par_rqueue_put(struct par_rqueue *q, const void *msg, size_t len, in
  * -EMSGSIZE (longer than cap: it stays in the queue). */
 PAR_API ssize_t par_rqueue_get(struct par_rqueue *q, void *buf, size_t cap, int64_t timeout_ns);
 
-/* As par_queue_put_many / par_queue_get_many, each in one request. n is at
- * most 65536, and one request carries at most PAR_NET_MSG_MAX bytes (a
- * get_many stops early rather than exceed it). */
+/* put_many: put msgs[0..n) in order in one request, the server waiting (at
+ * most timeout_ns in all) for room as needed, for all of them (the local
+ * par_queue_put_many waits only for the first). Returns how many went in: n,
+ * or fewer when the time ran out or a message failed; as par_rqueue_put when
+ * none did. One request carries at most the server's payload limit (max_msg
+ * + 64 bytes, 4 bytes per message included) and 65536 messages: a longer
+ * batch sends only the part that fits, and the count says so.
+ * get_many: as par_queue_get_many, in one request; the smallest msgs[i].cap
+ * applies to every message, and one answer stops at the server's out_max
+ * bytes (it always holds at least one message). */
 PAR_API int par_rqueue_put_many(struct par_rqueue *q, const struct par_msg *msgs, unsigned n,
 				int64_t timeout_ns);
 PAR_API int par_rqueue_get_many(struct par_rqueue *q, struct par_msg *msgs, unsigned n,
@@ -249,14 +256,17 @@ PAR_API int par_rqueue_get_many(struct par_rqueue *q, struct par_msg *msgs, unsi
 PAR_API int par_rqueue_put_async(struct par_rqueue *q, const void *msg, size_t len,
 				 int64_t timeout_ns);
 
-/* The same for a batch, answered as one. */
+/* The same for a batch (as par_rqueue_put_many), answered as one. Returns
+ * how many messages the request carries (the part of msgs that fits one
+ * request), or an error of this call. */
 PAR_API int par_rqueue_put_many_async(struct par_rqueue *q, const struct par_msg *msgs, unsigned n,
 				      int64_t timeout_ns);
 
 /* Send what is buffered and wait (at most timeout_ns) for every async answer.
  * 0 when all succeeded; else the first failure since the last flush
  * (-EAGAIN, -ETIMEDOUT, -EPIPE, ...; a put_many answered with fewer than all
- * counts as -EAGAIN). Async failures are counted in par_client_async_failed. */
+ * its messages counts as -EAGAIN for timeout 0, else -ETIMEDOUT). Async
+ * failures are counted in par_client_async_failed. */
 PAR_API int par_client_flush(struct par_client *c, int64_t timeout_ns);
 
 /* Async requests whose answer reported a failure, since connect. */
