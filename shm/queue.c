@@ -169,13 +169,15 @@ static struct par_queue *handle_new(struct par_shm *shm, const struct par__qgeom
 	return q;
 }
 
-/* Take a FREE entry: ACTIVE(gen + 1, pid) in one CAS, then the start time. */
+/* Take a FREE entry: ACTIVE(gen + 1, pid) in one CAS, then the pid namespace
+ * and the start time. */
 static int part_register(struct par_queue *q)
 {
 	pid_t pid = getpid();
-	uint64_t start = 0;
+	uint64_t start = 0, ns = 0;
 
-	par__qproc_start(pid, &start);
+	if (par__qproc_self(&start, &ns) < 0)
+		start = ns = 0;
 	for (uint32_t i = 0; i < PAR__Q_PARTS; i++) {
 		struct par__qpart *p = &q->sh->parts[i];
 		uint64_t st = __atomic_load_n(&p->state, __ATOMIC_RELAXED);
@@ -183,12 +185,15 @@ static int part_register(struct par_queue *q)
 		if (PAR__QP_KIND(st) != PAR__QP_FREE)
 			continue;
 		uint64_t next = PAR__QP_MAKE(PAR__QP_ACTIVE, PAR__QP_GEN(st) + 1, (uint32_t)pid);
-		/* acq_rel: acquires the freeing store (start was zeroed before it);
-		 * releases to checkers, who then read start as 0 or ours */
+		/* acq_rel: acquires the freeing store (start and pidns were zeroed
+		 * before it); releases to checkers, who then read them as 0 or
+		 * ours */
 		if (!__atomic_compare_exchange_n(&p->state, &st, next, 0, __ATOMIC_ACQ_REL,
 						 __ATOMIC_RELAXED))
 			continue;
+		__atomic_store_n(&p->pidns, ns, __ATOMIC_RELAXED);
 		__atomic_store_n(&p->start, start, __ATOMIC_RELAXED);
+		q->pidns = ns;
 		q->me = i;
 		q->mygen = PAR__QP_GEN(next);
 		return 0;
@@ -202,7 +207,9 @@ static void part_unregister(struct par_queue *q)
 	uint64_t st = PAR__QP_MAKE(PAR__QP_ACTIVE, q->mygen, (uint32_t)getpid());
 
 	__atomic_store_n(&p->start, 0, __ATOMIC_RELAXED);
-	/* release: pairs with the acquire CAS in part_register (start is 0 first) */
+	__atomic_store_n(&p->pidns, 0, __ATOMIC_RELAXED);
+	/* release: pairs with the acquire CAS in part_register (start and pidns
+	 * are 0 first) */
 	__atomic_compare_exchange_n(&p->state, &st, PAR__QP_MAKE(PAR__QP_FREE, q->mygen, 0), 0,
 				    __ATOMIC_RELEASE, __ATOMIC_RELAXED);
 }

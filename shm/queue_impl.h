@@ -59,7 +59,10 @@
  *                             cleaning up after this dead one
  * The generation goes up at each registration, so no stale CAS can touch a
  * later occupant. A participant is dead when /proc/PID/stat is gone, shows a
- * zombie with no thread left, or shows another start time (pid reused).
+ * zombie with no thread left, or shows another start time (pid reused). Only
+ * a process that can read its own /proc/self/stat judges, and only
+ * participants of its own pid namespace (pidns): a pid from another
+ * namespace means nothing here, so such a participant counts as alive.
  * Recovery (idempotent, restartable by anyone once its recoverer is dead):
  * WRITING(dead) -> TORN, READING(dead) -> ORPHAN, chunks OWNED(dead) and
  * garbage ATTACHED chunks -> FREE; then the entry -> FREE.
@@ -209,6 +212,7 @@ struct par__qpart {
 	uint64_t start; /* process start time in clock ticks, 0 while unknown */
 	uint64_t puts;	/* messages put through this entry, by all its occupants */
 	uint64_t gets;
+	uint64_t pidns; /* the process's pid namespace (inode), 0 while unknown */
 } __attribute__((aligned(PAR__Q_LINE)));
 
 struct par__qshared {
@@ -290,6 +294,7 @@ struct par_queue {
 	/* who we are in the table, valid while forkgen equals the process's */
 	uint32_t me;
 	uint32_t mygen;
+	uint64_t pidns; /* ours; 0 when /proc is unusable: then we judge no one */
 	uint32_t forkgen;
 	uint32_t joining; /* fork generation being registered (see par__queue_rejoin) */
 	int64_t next_sweep;
@@ -354,6 +359,7 @@ static inline uint64_t par__qtag_pos(const struct par_queue *q, uint64_t pos)
 
 /* queue_recover.c */
 int par__qproc_start(pid_t pid, uint64_t *start);
+int par__qproc_self(uint64_t *start, uint64_t *pidns);
 int par__queue_check(struct par_queue *q, uint32_t idx);
 int par__queue_sweep(struct par_queue *q);
 int par__queue_sweep_maybe(struct par_queue *q);

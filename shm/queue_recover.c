@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* ---- /proc ------------------------------------------------------------------ */
@@ -58,6 +59,21 @@ static int proc_stat(pid_t pid, struct pstat *ps)
 	return 0;
 }
 
+/* Our own start time and pid namespace: 0, or -errno when /proc is not
+ * usable here. */
+int par__qproc_self(uint64_t *start, uint64_t *pidns)
+{
+	struct stat st;
+	int r = par__qproc_start(getpid(), start);
+
+	if (r < 0)
+		return r;
+	if (stat("/proc/self/ns/pid", &st) < 0)
+		return -errno;
+	*pidns = (uint64_t)st.st_ino;
+	return *pidns != 0 && *start != 0 ? 0 : -EPROTO;
+}
+
 int par__qproc_start(pid_t pid, uint64_t *start)
 {
 	struct pstat ps;
@@ -87,12 +103,17 @@ static int proc_alive(pid_t pid, uint64_t start)
 
 /* ---- participants ------------------------------------------------------------- */
 
-static int part_alive(const struct par__qpart *p, uint64_t st)
+/* Alive unless we can tell it is dead: we judge only with a usable /proc and
+ * within our own pid namespace. */
+static int part_alive(const struct par_queue *q, const struct par__qpart *p, uint64_t st)
 {
 	/* relaxed: after the acquire load of st, 0 or the registrant's (see
 	 * part_register) */
+	uint64_t ns = __atomic_load_n(&p->pidns, __ATOMIC_RELAXED);
 	uint64_t start = __atomic_load_n(&p->start, __ATOMIC_RELAXED);
 
+	if (q->pidns == 0 || ns != q->pidns)
+		return 1;
 	return proc_alive((pid_t)PAR__QP_LOW(st), start);
 }
 
@@ -111,7 +132,7 @@ static int recoverer_alive(const struct par_queue *q, uint64_t st)
 
 	if (PAR__QP_KIND(rs) != PAR__QP_ACTIVE || (PAR__QP_GEN(rs) & 0xffffu) != rgen)
 		return 0; /* it left the table, or is being recovered itself */
-	return part_alive(p, rs);
+	return part_alive(q, p, rs);
 }
 
 void par__qorphan_add(struct par_queue *q)
@@ -177,7 +198,9 @@ static void recover(struct par_queue *q, uint32_t idx, uint64_t mine)
 	par__qec_wake(&q->sh->not_full, 1);
 	stat_add(&q->sh->stats.dead_peers, 1);
 	__atomic_store_n(&p->start, 0, __ATOMIC_RELAXED);
-	/* release: pairs with part_register's acquiring CAS (start is 0 first) */
+	__atomic_store_n(&p->pidns, 0, __ATOMIC_RELAXED);
+	/* release: pairs with part_register's acquiring CAS (start and pidns are
+	 * 0 first) */
 	__atomic_compare_exchange_n(&p->state, &mine,
 				    PAR__QP_MAKE(PAR__QP_FREE, PAR__QP_GEN(mine), 0), 0,
 				    __ATOMIC_RELEASE, __ATOMIC_RELAXED);
@@ -191,7 +214,7 @@ int par__queue_check(struct par_queue *q, uint32_t idx)
 	uint64_t st = __atomic_load_n(&p->state, __ATOMIC_ACQUIRE);
 	unsigned kind = PAR__QP_KIND(st);
 
-	if (kind == PAR__QP_ACTIVE && (idx == q->me || part_alive(p, st)))
+	if (kind == PAR__QP_ACTIVE && (idx == q->me || part_alive(q, p, st)))
 		return 0;
 	if (kind != PAR__QP_ACTIVE && (kind != PAR__QP_RECOVERING || recoverer_alive(q, st)))
 		return 0;

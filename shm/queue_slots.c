@@ -79,42 +79,50 @@ static void put_fill(struct par_queue *q, struct par__qslot *s, const struct qpu
 		memcpy(s->data, p->msg, p->len);
 }
 
+/* After the claim of slot s (position pos): shut down meanwhile? Then give
+ * the claim back (TORN, never delivered, not counted) and say so. */
+static int put_closed(struct par_queue *q, struct par__qslot *s, uint64_t pos)
+{
+	/* seq_cst: after the claim's seq_cst CAS, against the shutdown exchange
+	 * and get_closed's fence: a put that claims after a get saw the queue
+	 * shut and drained gives its claim back */
+	if (PAR__Q_LIKELY(!__atomic_load_n(&q->sh->flags.shutdown, __ATOMIC_SEQ_CST)))
+		return 0;
+	/* seq_cst: releases the slot to gets; ordered before the wake */
+	__atomic_exchange_n(&s->ctl, PAR__Q_CTL(pos >> q->shift, PAR__QS_TORN, 0),
+			    __ATOMIC_SEQ_CST);
+	par__qec_notify(&q->sh->not_empty);
+	return 1;
+}
+
 /* One put without waiting, counting or waking: 0 published, PAR__Q_NOTYET
  * (full, or the pool is short), -EPIPE. seq_cst publishes with a full
  * barrier (the caller then checks for sleepers); else the caller fences. */
 static int put_once(struct par_queue *q, struct qput *p, int seq_cst)
 {
 	uint64_t pos;
+	int r;
 
-	/* relaxed: the early answer; the seq_cst check below is the exact one */
+	/* relaxed: the early answer; put_closed's seq_cst check is the exact one */
 	if (PAR__Q_UNLIKELY(__atomic_load_n(&q->sh->flags.shutdown, __ATOMIC_RELAXED)))
 		return -EPIPE;
-	if (p->len > q->inline_max && p->chunks == PAR__Q_NO_CHUNK) {
-		int r = par__qpool_take(q, p->me, p->msg, p->len, &p->chunks);
-		if (r < 0)
-			return r;
-	}
+	if (p->len > q->inline_max && p->chunks == PAR__Q_NO_CHUNK &&
+	    (r = par__qpool_take(q, p->me, p->msg, p->len, &p->chunks)) < 0)
+		return r;
 	if (!put_claim(q, p->me, &pos))
 		return PAR__Q_NOTYET;
 	struct par__qslot *s = par__qslot_at(q, pos);
-	uint64_t lap = pos >> q->shift;
-	/* seq_cst: after the claim's seq_cst CAS, against the shutdown exchange
-	 * and get_closed's fence: a put that claims after a get saw the queue
-	 * shut and drained gives its claim back */
-	if (PAR__Q_UNLIKELY(__atomic_load_n(&q->sh->flags.shutdown, __ATOMIC_SEQ_CST))) {
-		/* seq_cst: releases the slot to gets; ordered before the wake */
-		__atomic_exchange_n(&s->ctl, PAR__Q_CTL(lap, PAR__QS_TORN, 0), __ATOMIC_SEQ_CST);
-		par__qec_notify(&q->sh->not_empty);
+	if (PAR__Q_UNLIKELY(put_closed(q, s, pos)))
 		return -EPIPE;
-	}
 	put_fill(q, s, p, pos);
 	p->chunks = PAR__Q_NO_CHUNK; /* the message's now */
+	uint64_t full = PAR__Q_CTL(pos >> q->shift, PAR__QS_FULL, 0);
 	/* release: pairs with the gets' acquire loads of the slot word. The
 	 * exchange also orders it before the word's load in par__qec_notify */
 	if (seq_cst)
-		__atomic_exchange_n(&s->ctl, PAR__Q_CTL(lap, PAR__QS_FULL, 0), __ATOMIC_SEQ_CST);
+		__atomic_exchange_n(&s->ctl, full, __ATOMIC_SEQ_CST);
 	else
-		__atomic_store_n(&s->ctl, PAR__Q_CTL(lap, PAR__QS_FULL, 0), __ATOMIC_RELEASE);
+		__atomic_store_n(&s->ctl, full, __ATOMIC_RELEASE);
 	return 0;
 }
 
@@ -242,50 +250,59 @@ static void skip_torn(struct par_queue *q, struct par__qslot *s, uint64_t ctl, u
 	}
 }
 
+/* The head slot s (word ctl) of position pos holds no message to take: move
+ * past it if it is done with (being read, torn, or a lap ahead). The position
+ * to look at next; pos itself when there is nothing (g->busy: the head is
+ * being written). */
+static uint64_t get_past(struct par_queue *q, struct qget *g, struct par__qslot *s, uint64_t ctl,
+			 uint64_t pos)
+{
+	int64_t d = par__qlap_diff(q, ctl, pos);
+	unsigned st = PAR__Q_CTL_ST(ctl);
+
+	if (d > 0 || (d == 0 && st == PAR__QS_READING))
+		return pos_help(&q->sh->deq, pos);
+	if (d == 0 && st == PAR__QS_TORN) {
+		skip_torn(q, s, ctl, pos);
+		return pos_help(&q->sh->deq, pos);
+	}
+	/* EMPTY (nothing put yet), WRITING, or the previous lap still read */
+	uint64_t now = __atomic_load_n(&q->sh->deq, __ATOMIC_RELAXED);
+	if (now == pos)
+		g->busy = d == 0 && st == PAR__QS_WRITING;
+	return now;
+}
+
 /* Claim the message at the head: 1 and *out (READING(me)); 0 when nothing is
  * ready there (g->busy: it is being written); -EMSGSIZE. */
 static int get_claim(struct par_queue *q, struct qget *g, uint64_t *out)
 {
-	uint64_t *deq = &q->sh->deq;
-	uint64_t pos = __atomic_load_n(deq, __ATOMIC_RELAXED);
+	uint64_t pos = __atomic_load_n(&q->sh->deq, __ATOMIC_RELAXED);
 
 	for (;;) {
 		struct par__qslot *s = par__qslot_at(q, pos);
-		uint64_t lap = pos >> q->shift;
 		/* acquire: pairs with the publishing exchange (len and payload) */
 		uint64_t ctl = __atomic_load_n(&s->ctl, __ATOMIC_ACQUIRE);
-		int64_t d = par__qlap_diff(q, ctl, pos);
 		unsigned st = PAR__Q_CTL_ST(ctl);
 
-		if (d == 0 && (st == PAR__QS_FULL || st == PAR__QS_ORPHAN)) {
-			int r = claim_msg(s, ctl, PAR__Q_CTL(lap, PAR__QS_READING, g->me), g->cap);
-			if (r <= 0) {
-				if (r < 0)
-					return r;
+		if (par__qlap_diff(q, ctl, pos) == 0 &&
+		    (st == PAR__QS_FULL || st == PAR__QS_ORPHAN)) {
+			uint64_t reading = PAR__Q_CTL(pos >> q->shift, PAR__QS_READING, g->me);
+			int r = claim_msg(s, ctl, reading, g->cap);
+			if (r < 0)
+				return r;
+			if (r == 0)
 				continue;
-			}
-			pos_help(deq, pos);
+			pos_help(&q->sh->deq, pos);
 			if (st == PAR__QS_ORPHAN)
 				par__qorphan_taken(q);
 			*out = pos;
 			return 1;
 		}
-		if (d > 0 || (d == 0 && st == PAR__QS_READING)) {
-			pos = pos_help(deq, pos);
-			continue;
-		}
-		if (d == 0 && st == PAR__QS_TORN) {
-			skip_torn(q, s, ctl, pos);
-			pos = pos_help(deq, pos);
-			continue;
-		}
-		/* EMPTY (nothing put yet), WRITING, or the previous lap still read */
-		uint64_t now = __atomic_load_n(deq, __ATOMIC_RELAXED);
-		if (now == pos) {
-			g->busy = d == 0 && st == PAR__QS_WRITING;
+		uint64_t next = get_past(q, g, s, ctl, pos);
+		if (next == pos)
 			return 0;
-		}
-		pos = now;
+		pos = next;
 	}
 }
 

@@ -275,6 +275,7 @@ static void reused_pid_is_dead(void **state)
 	for (int reused = 0; reused < 2; reused++) {
 		uint32_t idx = 100 + (uint32_t)reused;
 		struct par__qpart *e = &q->sh->parts[idx];
+		e->pidns = q->pidns;
 		e->start = reused ? start + 1 : start;
 		e->state = PAR__QP_MAKE(PAR__QP_ACTIVE, 1, (uint32_t)getpid());
 		forge_writing(q, idx);
@@ -289,6 +290,31 @@ static void reused_pid_is_dead(void **state)
 		assert_int_equal(r, 1);
 	}
 	expect_stats(q, 2, 0, 2);
+	assert_int_equal(par_queue_close(q), 0);
+}
+
+/* A participant of another pid namespace (its pid means nothing here), or
+ * one whose namespace is not known yet, is never judged dead. */
+static void other_pid_namespace_is_left_alone(void **state)
+{
+	struct par_queue *q = make(8);
+	char buf[8];
+
+	(void)state;
+	for (int k = 0; k < 2; k++) {
+		struct par__qpart *e = &q->sh->parts[200];
+		e->pidns = k == 0 ? q->pidns + 1 : 0;
+		e->start = 12345;
+		e->state = PAR__QP_MAKE(PAR__QP_ACTIVE, 1, 999999999u); /* no such pid here */
+		uint64_t pos = forge_writing(q, 200);
+		assert_int_equal(par_queue_get(q, buf, sizeof(buf), 60 * PAR_TEST_MS), -ETIMEDOUT);
+		expect_stats(q, 0, 0, 0);
+		e->state = 0; /* clean up by hand: the slot back to EMPTY */
+		par__qslot_at(q, pos)->ctl = PAR__Q_CTL(pos >> q->shift, PAR__QS_EMPTY, 0);
+		q->sh->enq = pos;
+	}
+	assert_int_equal(par_queue_put(q, "ok", 2, 0), 0);
+	assert_int_equal(par_queue_get(q, buf, sizeof(buf), 0), 2);
 	assert_int_equal(par_queue_close(q), 0);
 }
 
@@ -323,6 +349,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(orphan_respects_emsgsize),
 	cmocka_unit_test(dead_recoverer_is_taken_over),
 	cmocka_unit_test(reused_pid_is_dead),
+	cmocka_unit_test(other_pid_namespace_is_left_alone),
 	cmocka_unit_test(exit_without_close),
 };
 

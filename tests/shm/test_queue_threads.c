@@ -4,6 +4,7 @@
  * in each producer's order. */
 #include "queue_harness.h"
 
+#include <poll.h>
 #include <pthread.h>
 
 #if defined(__SANITIZE_THREAD__)
@@ -73,6 +74,51 @@ CASE(4, 1)
 CASE(4, 2)
 CASE(4, 4)
 
+static void *put_slowly(void *arg)
+{
+	struct par_queue *q = arg;
+
+	for (uint32_t i = 0; i < 3000; i++) {
+		if (par_queue_put(q, &i, sizeof(i), QH_WAIT) != 0)
+			return (void *)1;
+		if (i % 64 == 0)
+			par_sleep_ns(100000); /* let the reader find it empty */
+	}
+	return NULL;
+}
+
+/* A reader that only gets after poll says so, with the watcher thread and a
+ * producer thread in the same process. */
+static void eventfd_with_threads(void **state)
+{
+	struct par_queue_opts o;
+	struct par_queue *q;
+	pthread_t t;
+	void *rc;
+	uint32_t next = 0, v;
+
+	(void)state;
+	par_queue_opts_init(&o);
+	o.capacity = 64;
+	assert_int_equal(par_queue_create(NULL, &o, &q), 0);
+	int fd = par_queue_eventfd(q);
+	assert_true(fd >= 0);
+	assert_int_equal(pthread_create(&t, NULL, put_slowly, q), 0);
+	while (next < 3000) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		assert_int_equal(poll(&p, 1, 10000), 1);
+		ssize_t n;
+		while ((n = par_queue_get(q, &v, sizeof(v), 0)) == (ssize_t)sizeof(v))
+			assert_int_equal(v, next++);
+		assert_int_equal(n, -EAGAIN);
+	}
+	assert_int_equal(pthread_join(t, &rc), 0);
+	assert_null(rc);
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	assert_int_equal(poll(&p, 1, 0), 0);
+	assert_int_equal(par_queue_close(q), 0);
+}
+
 /* one case a line: tests/CMakeLists.txt registers them */
 /* clang-format off */
 static const struct CMUnitTest tests[] = {
@@ -85,6 +131,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(p4_c1),
 	cmocka_unit_test(p4_c2),
 	cmocka_unit_test(p4_c4),
+	cmocka_unit_test(eventfd_with_threads),
 };
 /* clang-format on */
 
