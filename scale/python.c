@@ -153,30 +153,22 @@ static int check(struct par_scale_point *p, uint64_t units)
 	return 0;
 }
 
-int par__scale_python(const struct par_scale_workload *w, enum par_scale_mode mode,
-		      unsigned workers, const struct par_scale_opts *o, struct par_scale_point *out)
+/* python -c CODE or python SCRIPT, then scale.py's arguments. */
+static int run_script(const struct par_scale_workload *w, enum par_scale_mode mode,
+		      unsigned workers, const struct par_scale_opts *o, struct par_scale_point *out,
+		      uint64_t units)
 {
 	struct par_subprocess_result res = { 0 };
 	char nw[16], nu[32], nr[16];
-	uint64_t units = par_scale_workload_python_units(w, out->units);
+	const char *argv[16] = { o->python }, **a = argv + 1;
 
-	snprintf(out->runtime, sizeof(out->runtime), "python");
-	if (o->python_script == NULL || access(o->python_script, R_OK) != 0) {
-		snprintf(out->note, sizeof(out->note),
-			 "scale.py not found%s%s: python rows skipped",
-			 o->python_script ? " at " : "", o->python_script ? o->python_script : "");
-		return -ENOENT;
-	}
-	if (o->progress != NULL)
-		o->progress(o->progress_arg, &(struct par_scale_progress){ .reps = o->reps,
-									   .workload = w->name,
-									   .mode = mode,
-									   .workers = workers });
 	snprintf(nw, sizeof(nw), "%u", workers);
 	snprintf(nu, sizeof(nu), "%" PRIu64, units);
 	snprintf(nr, sizeof(nr), "%u", o->reps);
-	const char *argv[] = {
-		o->python,    o->python_script,
+	if (o->python_script == NULL)
+		*a++ = "-c";
+	*a++ = o->python_script != NULL ? o->python_script : o->python_code;
+	const char *rest[] = {
 		"--workload", w->name,
 		"--mode",     mode == PAR_SCALE_PYTHON_THREADS ? "threads" : "processes",
 		"--workers",  nw,
@@ -184,6 +176,12 @@ int par__scale_python(const struct par_scale_workload *w, enum par_scale_mode mo
 		"--reps",     nr,
 		NULL
 	};
+	memcpy(a, rest, sizeof(rest));
+	if (o->progress != NULL)
+		o->progress(o->progress_arg, &(struct par_scale_progress){ .reps = o->reps,
+									   .workload = w->name,
+									   .mode = mode,
+									   .workers = workers });
 	int e = spawn(argv, o, out, &res);
 	if (e == 0 && (e = par_scale_python_parse(res.out, res.out_len, out)) != 0)
 		snprintf(out->note, sizeof(out->note), "cannot read scale.py's output");
@@ -191,4 +189,20 @@ int par__scale_python(const struct par_scale_workload *w, enum par_scale_mode mo
 		e = check(out, units);
 	par_subprocess_result_free(&res);
 	return e;
+}
+
+int par__scale_python(const struct par_scale_workload *w, enum par_scale_mode mode,
+		      unsigned workers, const struct par_scale_opts *o, struct par_scale_point *out)
+{
+	snprintf(out->runtime, sizeof(out->runtime), "python");
+	if (o->python_script == NULL && o->python_code == NULL) {
+		snprintf(out->note, sizeof(out->note), "no scale.py: python rows skipped");
+		return -ENOENT;
+	}
+	if (o->python_script != NULL && access(o->python_script, R_OK) != 0) {
+		snprintf(out->note, sizeof(out->note),
+			 "scale.py not found at %.100s: python rows skipped", o->python_script);
+		return -ENOENT;
+	}
+	return run_script(w, mode, workers, o, out, par_scale_workload_python_units(w, out->units));
 }

@@ -10,9 +10,17 @@
 uint64_t par__scale_compute_blocks(uint64_t b0, uint64_t b1, struct par__scale_run *r)
 {
 	uint64_t sum = 0;
+	uint32_t h = 0;
 
 	for (uint64_t b = b0; b < b1; b++) {
-		uint32_t h = (uint32_t)b, base = (uint32_t)(b * PAR__SCALE_BLOCK);
+		/* zero, as far as the compiler knows, depends on the last chain: the
+		 * blocks stay one chain (no interleaving of blocks at -O3, which
+		 * threads-gil's calls would prevent), yet each block's value
+		 * depends on b alone, so the sum does not depend on the split. */
+		uint32_t zero = 0;
+		__asm__("" : "+r"(zero) : "r"(h));
+		uint32_t base = (uint32_t)(b * PAR__SCALE_BLOCK);
+		h = (uint32_t)b + zero;
 		for (uint32_t i = 0; i < PAR__SCALE_BLOCK; i++)
 			h = par__scale_hash(h + base + i);
 		sum += h;

@@ -138,6 +138,7 @@ int par__scale_resolve(const struct par_scale_opts *in, struct par_scale_opts *o
 	o->timeout_ns = PAR__OPT(in, timeout_ns, o->timeout_ns);
 	o->progress = PAR__OPT(in, progress, (par_scale_progress_fn)NULL);
 	o->progress_arg = PAR__OPT(in, progress_arg, (void *)NULL);
+	o->python_code = PAR__OPT(in, python_code, (const char *)NULL);
 	if (o->python == NULL)
 		o->python = "python3";
 	if (o->reps < 1 || o->reps > PAR_SCALE_MAX_REPS || (unsigned)o->preset > PAR_SCALE_LARGE ||

@@ -20,6 +20,7 @@ struct scale_args {
 	const char *size_name; /* the preset's name, or the number as given */
 	const char *json, *csv, *plot;
 	int quiet, list;
+	int builtin_script; /* --python-script builtin */
 };
 
 /* Parse argv into *a. 0, or the exit code: 2 for a usage error (message

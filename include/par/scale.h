@@ -198,10 +198,14 @@ struct par_scale_opts {
 	const char *topology;		/* par_topo_load_spec(); NULL: this machine */
 	int64_t gil_interval_ns;	/* threads-gil switch interval; 5 ms */
 	const char *python;		/* interpreter (PATH searched); "python3" */
-	const char *python_script;	/* scale.py; NULL: python modes are skipped */
+	const char *python_script;	/* scale.py's path; NULL: use python_code */
 	int64_t timeout_ns;		/* per point; 600 s */
 	par_scale_progress_fn progress; /* NULL: none */
 	void *progress_arg;
+	const char *python_code; /* scale.py's text, run with "python -c" when
+				    python_script is NULL (a binary that carries
+				    its own copy); both NULL: python modes are
+				    skipped */
 };
 
 PAR_API void par_scale_opts_init(struct par_scale_opts *o);

@@ -307,6 +307,33 @@ static void python_absent(void **state)
 	assert_non_null(strstr(p.note, "scale.py"));
 }
 
+/* The script's text instead of its path: run with python3 -c. */
+static void python_code(void **state)
+{
+	const struct par_scale_workload *w = par_scale_workload_find("queue");
+	struct par_scale_opts o;
+	struct par_scale_point p;
+	FILE *f = fopen(PAR_SCALE_SCRIPT, "r");
+	static char code[1 << 16];
+
+	(void)state;
+	assert_non_null(f);
+	size_t n = fread(code, 1, sizeof(code) - 1, f);
+	fclose(f);
+	assert_true(n > 0 && n < sizeof(code) - 1);
+	code[n] = '\0';
+	tiny_opts(&o);
+	o.python_script = NULL;
+	o.python_code = code;
+	int r = par_scale_run(w, PAR_SCALE_PYTHON_PROCESSES, 2, &o, &p);
+	if (r == -ENOENT)
+		skip();
+	assert_int_equal(r, 0);
+	check_point(
+		&p, w,
+		par_scale_workload_python_units(w, par_scale_workload_units(w, PAR_SCALE_TINY)));
+}
+
 /* ---- statistics ------------------------------------------------------------------ */
 
 static void stats(void **state)
@@ -442,6 +469,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(compute_checksum_agrees),
 	cmocka_unit_test(bad_arguments),
 	cmocka_unit_test(python_absent),
+	cmocka_unit_test(python_code),
 	cmocka_unit_test(stats),
 	cmocka_unit_test(speedups),
 	cmocka_unit_test(python_parse),

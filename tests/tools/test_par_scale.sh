@@ -126,6 +126,18 @@ assert [r["mode"] for r in d["results"]] == ["threads"], d["results"]
 assert d["skipped"][0]["mode"] == "python-threads" and d["skipped"][0]["status"] == "skipped"
 PY
 
+# The copy of scale.py built into the binary (python3 -c), as a static binary
+# on another machine uses it.
+"$tool" -q -w compute -m python-threads -n 1 -r 1 -s tiny --python-script builtin \
+	--json "$tmp/builtin.json"
+check "builtin script exits 0" test $? -eq 0
+check "builtin script gives a python row" python3 - "$tmp/builtin.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert [r["mode"] for r in d["results"]] == ["python-threads"], d
+assert d["results"][0]["runtime"].startswith("python ")
+PY
+
 # --quiet: nothing on stdout; a synthetic topology plans (without pinning)
 # and gives the default worker list 1..cores.
 out=$("$tool" -q -w compute -m threads -r 1 -s tiny --topology "core:3 pu:1" --json "$tmp/q.json")
