@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # par's front door.
-#   ./run.sh demo    install what is missing, build, run the examples
+#   ./run.sh demo    install what is missing, build, run par-scale: how work
+#                    scales here as threads, processes, under a GIL, in Python
+#                    (table; plot in build/par-scale.png, JSON beside it)
+#   ./run.sh examples  build and run the examples (the Python walkthrough in C)
 #   ./run.sh test    install, build and run the whole test suite three times:
 #                    normal (-Werror), ASan+UBSan, and ThreadSanitizer
 #   ./run.sh bench   install, build (Release) and run the benchmark suite
+#   ./run.sh static  build a fully static par-scale to copy to another machine
 #   ./run.sh build [preset]   configure and build one CMakePresets.json preset
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -11,6 +15,7 @@ cd "$(dirname "$0")"
 # Debian packages each command needs.
 PKGS_BUILD=(gcc g++ make cmake ninja-build pkg-config clang-format libcmocka-dev libnuma-dev libhwloc-dev liburing-dev libssl-dev)
 PKGS_BENCH=(libbenchmark-dev python3 libboost-dev libck-dev dpdk-dev)
+PKGS_DEMO=(gnuplot-nox python3)
 
 missing_pkgs() {
 	local p
@@ -49,7 +54,7 @@ build() {
 EXAMPLES=(process_basic process_fanout subprocess_pipe queue_pipe thread_named
 	  balance thread_local)
 
-cmd_demo() {
+cmd_examples() {
 	ensure_pkgs "${PKGS_BUILD[@]}"
 	build default
 	local ex
@@ -58,6 +63,34 @@ cmd_demo() {
 		echo "== examples/$ex"
 		"build/default/examples/$ex"
 	done
+}
+
+# par-scale with its defaults (compute and queue, every mode, 1..cores
+# workers), then where the plot and the JSON are.
+cmd_demo() {
+	ensure_pkgs "${PKGS_BUILD[@]}" "${PKGS_DEMO[@]}"
+	build default
+	echo
+	echo "== par-scale (build/default/tools/par-scale --help for more)"
+	build/default/tools/par-scale --plot build/par-scale.png --json build/par-scale.json
+	echo
+	[ -s build/par-scale.png ] && echo "plot: build/par-scale.png"
+	echo "data: build/par-scale.json"
+}
+
+# One self-contained par-scale: copy build/static/tools/par-scale anywhere
+# (x86-64 Linux) and run it; it carries its Python script.
+cmd_static() {
+	ensure_pkgs "${PKGS_BUILD[@]}"
+	build static
+	local bin=build/static/tools/par-scale
+	file "$bin" 2>/dev/null || true
+	if ldd "$bin" >/dev/null 2>&1; then
+		echo "run.sh: $bin is not static" >&2
+		exit 1
+	fi
+	"$bin" --list >/dev/null
+	echo "static binary: $bin"
 }
 
 cmd_test() {
@@ -98,14 +131,16 @@ cmd_bench() {
 
 case "${1:-}" in
 demo) cmd_demo ;;
+examples) cmd_examples ;;
 test) cmd_test ;;
 bench) cmd_bench ;;
+static) cmd_static ;;
 build)
 	ensure_pkgs "${PKGS_BUILD[@]}"
 	build "${2:-default}"
 	;;
 *)
-	sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
 	exit 2
 	;;
 esac
