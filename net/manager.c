@@ -237,6 +237,10 @@ static int serve(struct par_manager *m, void (*ready)(void *arg, int rc), void *
 	uint64_t v;
 
 	if (m->lfd >= 0) {
+		/* Out of LISTEN now: an io_uring accept may hold the file a while
+		 * after the ring is gone, and the port must be free to listen
+		 * again. */
+		shutdown(m->lfd, SHUT_RDWR);
 		close(m->lfd);
 		m->lfd = -1;
 	}

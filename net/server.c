@@ -199,6 +199,13 @@ static void on_eof(void *arg, struct par__lconn *lc, int err)
 		close_now(c);
 		return;
 	}
+	if (c->state & PAR__SC_PARKED) {
+		/* A killed peer looks the same: never hand it a message. */
+		par__log(c->m, PAR_LOG_DEBUG, "conn %llu %s: gone with a request waiting",
+			 (unsigned long long)c->serial, c->peer);
+		close_now(c);
+		return;
+	}
 	c->state |= PAR__SC_PEER_EOF;
 	update_reading(c);
 	finish_eof(c);
