@@ -78,6 +78,9 @@ static int round_trip(struct par_pool *pool, struct par__scale_run *r, enum phas
 		struct task_arg a = { .run = r, .phase = ph, .chunk = n };
 		err = par_pool_submit(pool, task, &a, sizeof(a), &f[n]);
 	}
+	/* Tasks already queued wait for parties that will never come. */
+	if (err != 0)
+		par_barrier_abort(r->bar);
 	for (unsigned i = 0; i < n; i++) {
 		if (f[i] == NULL)
 			continue;

@@ -29,7 +29,7 @@ static const char usage_text[] =
 	"      --python PATH     the Python interpreter (default python3 from PATH)\n"
 	"      --python-script F scale.py (default: the source tree's, the installed one,\n"
 	"                        else the copy built into par-scale: 'builtin')\n"
-	"      --timeout SEC     give up on a point after SEC seconds (default 600)\n"
+	"      --timeout SEC     give up on a step (a round, a python run) after SEC s (600)\n"
 	"  -q, --quiet           no progress line and no table (files only)\n"
 	"  -l, --list            list the workloads and modes\n"
 	"  -h, --help            this text\n"

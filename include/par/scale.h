@@ -199,7 +199,7 @@ struct par_scale_opts {
 	int64_t gil_interval_ns;	/* threads-gil switch interval; 5 ms */
 	const char *python;		/* interpreter (PATH searched); "python3" */
 	const char *python_script;	/* scale.py's path; NULL: use python_code */
-	int64_t timeout_ns;		/* per point; 600 s */
+	int64_t timeout_ns;		/* longest wait (a barrier, a task, python); 600 s */
 	par_scale_progress_fn progress; /* NULL: none */
 	void *progress_arg;
 	const char *python_code; /* scale.py's text, run with "python -c" when
