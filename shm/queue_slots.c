@@ -95,6 +95,15 @@ static int put_closed(struct par_queue *q, struct par__qslot *s, uint64_t pos)
 	return 1;
 }
 
+/* Give up a put: what it holds of the pool goes back. Returns r. */
+static int put_drop(struct par_queue *q, struct qput *p, int r)
+{
+	if (p->chunks != PAR__Q_NO_CHUNK)
+		par__qpool_release(q, p->chunks);
+	p->chunks = PAR__Q_NO_CHUNK;
+	return r;
+}
+
 /* One put without waiting, counting or waking: 0 published, PAR__Q_NOTYET
  * (full, or the pool is short), -EPIPE. seq_cst publishes with a full
  * barrier (the caller then checks for sleepers); else the caller fences. */
@@ -105,7 +114,7 @@ static int put_once(struct par_queue *q, struct qput *p, int seq_cst)
 
 	/* relaxed: the early answer; put_closed's seq_cst check is the exact one */
 	if (PAR__Q_UNLIKELY(__atomic_load_n(&q->sh->flags.shutdown, __ATOMIC_RELAXED)))
-		return -EPIPE;
+		return put_drop(q, p, -EPIPE);
 	if (p->len > q->inline_max && p->chunks == PAR__Q_NO_CHUNK &&
 	    (r = par__qpool_take(q, p->me, p->msg, p->len, &p->chunks)) < 0)
 		return r;
@@ -113,7 +122,7 @@ static int put_once(struct par_queue *q, struct qput *p, int seq_cst)
 		return PAR__Q_NOTYET;
 	struct par__qslot *s = par__qslot_at(q, pos);
 	if (PAR__Q_UNLIKELY(put_closed(q, s, pos)))
-		return -EPIPE;
+		return put_drop(q, p, -EPIPE);
 	put_fill(q, s, p, pos);
 	p->chunks = PAR__Q_NO_CHUNK; /* the message's now */
 	uint64_t full = PAR__Q_CTL(pos >> q->shift, PAR__QS_FULL, 0);
@@ -142,11 +151,7 @@ static int put_slow(struct par_queue *q, struct qput *p, int64_t timeout_ns)
 		r = put_once(q, p, 1);
 	if (r == PAR__Q_NOTYET)
 		r = timeout_ns == 0 ? -EAGAIN : -ETIMEDOUT;
-	if (r != 0 && p->chunks != PAR__Q_NO_CHUNK) {
-		par__qpool_release(q, p->chunks);
-		p->chunks = PAR__Q_NO_CHUNK;
-	}
-	return r;
+	return r == 0 ? 0 : put_drop(q, p, r);
 }
 
 static int put_start(struct par_queue *q, struct qput *p, const void *msg, size_t len)
@@ -207,8 +212,7 @@ int par_queue_put_many(struct par_queue *q, const struct par_msg *msgs, unsigned
 		if (put_start(q, &p, msgs[i].data, msgs[i].len) < 0 || put_once(q, &p, 0) < 0)
 			break;
 	}
-	if (p.chunks != PAR__Q_NO_CHUNK)
-		par__qpool_release(q, p.chunks);
+	put_drop(q, &p, 0);
 	/* seq_cst: orders the release stores that published the batch before
 	 * the word's load in par__qec_notify */
 	PAR__Q_FENCE(__ATOMIC_SEQ_CST);
@@ -360,8 +364,6 @@ static size_t get_take(struct par_queue *q, struct qget *g, uint64_t pos, int se
 		par__qpool_free_chain(q, chunk, par__qtag_pos(q, pos));
 	return len;
 }
-
-static int get_once(struct par_queue *q, struct qget *g, int seq_cst);
 
 /* Shut down and nothing ready at the head: -EPIPE once nothing is left (no
  * put in flight, no orphan, no message held by a dead consumer), else

@@ -318,6 +318,50 @@ static void other_pid_namespace_is_left_alone(void **state)
 	assert_int_equal(par_queue_close(q), 0);
 }
 
+static int put_big_until_shutdown(void *arg)
+{
+	static unsigned char big[65536];
+
+	return par_queue_put(arg, big, sizeof(big), 10 * PAR_TEST_SEC) == -EPIPE ? 0 : 1;
+}
+
+static uint32_t chunks_not_free(const struct par_queue *q)
+{
+	uint32_t n = 0;
+
+	for (uint32_t k = 0; k < q->chunk_count; k++)
+		n += __atomic_load_n(&q->chunks[k].state, __ATOMIC_RELAXED) != PAR__QC_FREE;
+	return n;
+}
+
+/* A put waiting for a slot holds its copy in the pool; shut down, it gives
+ * the chunks back. */
+static void shutdown_gives_back_held_chunks(void **state)
+{
+	struct par_queue_opts o;
+	struct par_queue *q;
+	char one = 1;
+
+	(void)state;
+	par_queue_opts_init(&o);
+	o.capacity = 1;
+	o.max_msg = 65536;
+	o.pool_size = 65536;
+	assert_int_equal(par_queue_create(NULL, &o, &q), 0);
+	assert_int_equal(par_queue_put(q, &one, 1, 0), 0); /* full */
+	pid_t pid = par_test_fork(put_big_until_shutdown, q);
+	int64_t deadline = par_deadline(10 * PAR_TEST_SEC);
+	while (chunks_not_free(q) < q->chunk_count && par_now_ns() < deadline)
+		par_sleep_ns(1000000);
+	assert_int_equal(chunks_not_free(q), q->chunk_count);
+	assert_int_equal(par_queue_shutdown(q), 0);
+	par_test_reap_code(pid, 10 * PAR_TEST_SEC, 0);
+	assert_int_equal(chunks_not_free(q), 0);
+	assert_int_equal(par_queue_get(q, &one, 1, 0), 1);
+	assert_int_equal(par_queue_get(q, &one, 1, 0), -EPIPE);
+	assert_int_equal(par_queue_close(q), 0);
+}
+
 /* A child that exits without closing is found dead and its entry freed. */
 static int just_put(void *arg)
 {
@@ -350,6 +394,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(dead_recoverer_is_taken_over),
 	cmocka_unit_test(reused_pid_is_dead),
 	cmocka_unit_test(other_pid_namespace_is_left_alone),
+	cmocka_unit_test(shutdown_gives_back_held_chunks),
 	cmocka_unit_test(exit_without_close),
 };
 
