@@ -31,7 +31,7 @@ struct matrix {
 	size_t es;
 	int shape;
 	int processes;	  /* fork the workers instead of starting threads */
-	int64_t limit_ns; /* the whole run must end within this (default 60 s) */
+	int64_t limit_ns; /* the whole run must end within this (default 90 s) */
 	void *ring_mem;	  /* in: a ring already made there (else one is made) */
 	size_t ring_size;
 	const char *name; /* workers par_ring_open this name instead of attaching */
@@ -260,7 +260,8 @@ static inline void ring_matrix_run(const struct matrix *m)
 	struct matrix_arg args[2 * MATRIX_MAX_WORKERS];
 	pthread_t t[2 * MATRIX_MAX_WORKERS];
 	pid_t pid[2 * MATRIX_MAX_WORKERS];
-	int64_t limit = m->limit_ns ? m->limit_ns : 60 * PAR_TEST_SEC;
+	int64_t limit = m->limit_ns ? m->limit_ns : 90 * PAR_TEST_SEC;
+	int exits = 0;
 
 	assert_true(m->producers <= MATRIX_MAX_WORKERS && m->consumers <= MATRIX_MAX_WORKERS);
 	ctx->m = *m;
@@ -282,7 +283,8 @@ static inline void ring_matrix_run(const struct matrix *m)
 	}
 	for (unsigned i = 0; i < nw; i++) {
 		if (m->processes) {
-			par_test_reap_code(pid[i], limit + 10 * PAR_TEST_SEC, 0);
+			int status = par_test_reap(pid[i], limit + 10 * PAR_TEST_SEC);
+			exits |= !WIFEXITED(status) || WEXITSTATUS(status) != 0;
 		} else {
 			void *ret = (void *)1;
 			assert_int_equal(pthread_join(t[i], &ret), 0);
@@ -290,6 +292,7 @@ static inline void ring_matrix_run(const struct matrix *m)
 	}
 	if (ctx->failed != 0)
 		fail_msg("ring matrix: check at ring_matrix.h line %d failed", ctx->failed);
+	assert_int_equal(exits, 0);
 	if (ctx->consumed != ctx->total)
 		fail_msg("ring matrix: %llu of %llu consumed in %lld ms",
 			 (unsigned long long)ctx->consumed, (unsigned long long)ctx->total,
