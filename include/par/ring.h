@@ -8,8 +8,8 @@
  * (PAR_RING_SP_ENQ, PAR_RING_SC_DEQ; both = SPSC, neither = MPMC), like
  * DPDK's rte_ring. The single-producer and single-consumer sides use no atomic
  * read-modify-write at all and keep a cached copy of the other side's index,
- * so an uncontended operation touches no cache line it does not own and makes
- * no system call.
+ * so an operation reads the other side's cache line only when that copy says
+ * full / empty, and no operation makes a system call unless someone sleeps.
  *
  * Where it lives:
  *  - in caller memory: par_ring_memsize() bytes aligned to 64, made with
@@ -165,7 +165,8 @@ struct par_ring_span {
 /* Reserve room for up to n elements (burst) and describe it in *span; write
  * the elements there, then commit. Returns the count reserved: 0 when full,
  * for n = 0, or while this handle already holds a reservation (a call that
- * returns 0 holds none, and leaves *span empty: NULL pointers, zero counts).
+ * returns 0 reserves nothing and leaves *span empty: NULL pointers, zero
+ * counts).
  * Until commit nothing is visible to consumers, and on a multi-producer ring
  * later producers wait for this one's commit, so keep it short, and do not
  * enqueue from this thread meanwhile (on a single-producer ring the slots
@@ -184,7 +185,8 @@ PAR_API int par_ring_commit(struct par_ring *r, unsigned k);
 
 /* Look at up to n waiting elements in place (burst); read them, then release.
  * Returns the count: 0 when empty, for n = 0, or while this handle already
- * holds a peek (and then *span is empty and no peek is held). On a
+ * holds a peek (a call that returns 0 peeks at nothing and leaves *span
+ * empty). On a
  * multi-consumer ring the peeked elements are claimed: no other consumer
  * gets them, and later consumers wait for this one's release, so do not
  * dequeue from this thread meanwhile; on a single-consumer ring a dequeue
