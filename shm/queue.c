@@ -426,6 +426,25 @@ int par_queue_is_shutdown(const struct par_queue *q)
 	return __atomic_load_n(&q->sh->flags.shutdown, __ATOMIC_ACQUIRE) != 0;
 }
 
+/* Slots holding an orphan now. */
+static uint64_t orphans_now(const struct par_queue *q)
+{
+	uint64_t n = 0;
+
+	for (uint32_t i = 0; i < q->capacity; i++) {
+		/* relaxed: a snapshot */
+		uint64_t ctl = __atomic_load_n(&par__qslot_at(q, i)->ctl, __ATOMIC_RELAXED);
+		n += PAR__Q_CTL_ST(ctl) == PAR__QS_ORPHAN;
+	}
+	return n;
+}
+
+/* Puts and gets come from the positions, so no operation pays for a shared
+ * counter: every position below max(enq, deq) was claimed by a put, which
+ * published it unless it became TORN (torn by a death, or abandoned at
+ * shutdown); every position below deq was taken by a get, unless it was a
+ * TORN one skipped, or its reader died and it waits as an orphan. A put or
+ * get killed after its publish counts. */
 int par_queue_stats(const struct par_queue *q, struct par_queue_stats *st)
 {
 	if (q == NULL || st == NULL)
@@ -436,16 +455,22 @@ int par_queue_stats(const struct par_queue *q, struct par_queue_stats *st)
 		par__queue_sweep((struct par_queue *)q); /* report the dead as such */
 	memset(st, 0, sizeof(*st));
 	for (uint32_t i = 0; i < PAR__Q_PARTS; i++) {
-		struct par__qpart *p = &sh->parts[i];
-		/* relaxed: counters, a snapshot */
-		st->puts += __atomic_load_n(&p->puts, __ATOMIC_RELAXED);
-		st->gets += __atomic_load_n(&p->gets, __ATOMIC_RELAXED);
-		uint64_t s = __atomic_load_n(&p->state, __ATOMIC_RELAXED);
+		/* relaxed: a snapshot */
+		uint64_t s = __atomic_load_n(&sh->parts[i].state, __ATOMIC_RELAXED);
 		st->participants += PAR__QP_KIND(s) == PAR__QP_ACTIVE;
 	}
+	/* relaxed: a snapshot; deq first, so enq is no older */
+	uint64_t deq = __atomic_load_n(&sh->deq, __ATOMIC_RELAXED);
+	uint64_t enq = __atomic_load_n(&sh->enq, __ATOMIC_RELAXED);
+	uint64_t skipped = __atomic_load_n(&sh->stats.skipped, __ATOMIC_RELAXED);
+	uint64_t abandoned = __atomic_load_n(&sh->stats.abandoned, __ATOMIC_RELAXED);
 	st->torn = __atomic_load_n(&sh->stats.torn, __ATOMIC_RELAXED);
 	st->redelivered = __atomic_load_n(&sh->stats.redelivered, __ATOMIC_RELAXED);
 	st->dead_peers = __atomic_load_n(&sh->stats.dead_peers, __ATOMIC_RELAXED);
 	st->pool_reclaimed = __atomic_load_n(&sh->stats.pool_reclaimed, __ATOMIC_RELAXED);
+	uint64_t claimed = enq > deq ? enq : deq, lost = st->torn + abandoned;
+	uint64_t passed = skipped + orphans_now(q);
+	st->puts = claimed > lost ? claimed - lost : 0;
+	st->gets = deq > passed ? deq - passed : 0;
 	return 0;
 }

@@ -205,13 +205,11 @@ struct par__qec {
 
 #define PAR__QEC_WAITERS 1u
 
-/* One participant; a line pair of its own, so counting puts and gets writes
- * no line another process writes. */
+/* One participant (a line pair, though only registration and recovery write
+ * it). */
 struct par__qpart {
 	uint64_t state;
 	uint64_t start; /* process start time in clock ticks, 0 while unknown */
-	uint64_t puts;	/* messages put through this entry, by all its occupants */
-	uint64_t gets;
 	uint64_t pidns; /* the process's pid namespace (inode), 0 while unknown */
 } __attribute__((aligned(PAR__Q_LINE)));
 
@@ -232,11 +230,15 @@ struct par__qshared {
 		uint64_t orphans;
 	} __attribute__((aligned(PAR__Q_LINE))) flags;
 	uint32_t alloc_hint __attribute__((aligned(PAR__Q_LINE)));
+	/* Rare events only: puts and gets are counted by the positions (no
+	 * per-operation counter): see par_queue_stats */
 	struct {
-		uint64_t torn;
-		uint64_t redelivered;
+		uint64_t torn;	      /* WRITING(dead) -> TORN */
+		uint64_t redelivered; /* READING(dead) -> ORPHAN */
 		uint64_t dead_peers;
 		uint64_t pool_reclaimed;
+		uint64_t abandoned; /* claims given back at shutdown (TORN too) */
+		uint64_t skipped;   /* TORN slots the head moved past */
 	} __attribute__((aligned(PAR__Q_LINE))) stats;
 	struct par__qpart parts[PAR__Q_PARTS];
 };

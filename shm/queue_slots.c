@@ -4,18 +4,25 @@
 #include <errno.h>
 #include <string.h>
 
+#define NO_POS UINT64_MAX
+
+/* A batch claims the position after its last one directly when it is free,
+ * without moving enq or deq for each message (the others help them on when
+ * they find those slots taken), and moves them once at its end. */
 struct qput {
 	const void *msg;
 	size_t len;
 	uint32_t me;
 	uint32_t chunks; /* an out-of-line copy already made, or PAR__Q_NO_CHUNK */
+	uint64_t next;	 /* a batch's next position, or NO_POS */
 };
 
 struct qget {
 	void *buf;
 	size_t cap;
 	uint32_t me;
-	int busy; /* the head slot was being written */
+	int busy;      /* the head slot was being written */
+	uint64_t next; /* a batch's next position, or NO_POS */
 };
 
 /* Move a position on from pos (whoever claimed pos may have died before doing
@@ -30,7 +37,32 @@ static inline uint64_t pos_help(uint64_t *at, uint64_t pos)
 	return cur;
 }
 
+/* Move a position on to `to` unless it is there or past it already. */
+static void pos_raise(uint64_t *at, uint64_t to)
+{
+	/* relaxed: as in pos_help */
+	uint64_t cur = __atomic_load_n(at, __ATOMIC_RELAXED);
+
+	while ((int64_t)(to - cur) > 0 &&
+	       !__atomic_compare_exchange_n(at, &cur, to, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
+}
+
 /* ---- put ------------------------------------------------------------------ */
+
+/* A batch's next position, right after its last claim (so every position
+ * before it is claimed): claim it if it is free. */
+static int put_claim_at(struct par_queue *q, uint32_t me, uint64_t pos)
+{
+	struct par__qslot *s = par__qslot_at(q, pos);
+	uint64_t empty = PAR__Q_CTL(pos >> q->shift, PAR__QS_EMPTY, 0);
+
+	/* seq_cst: as in put_claim */
+	return __atomic_load_n(&s->ctl, __ATOMIC_RELAXED) == empty &&
+	       __atomic_compare_exchange_n(&s->ctl, &empty,
+					   PAR__Q_CTL(pos >> q->shift, PAR__QS_WRITING, me), 0,
+					   __ATOMIC_SEQ_CST, __ATOMIC_RELAXED);
+}
 
 /* Claim the slot of the next put position: 1 and *out (now WRITING(me)), or
  * 0 when it still holds the previous lap (full). */
@@ -88,6 +120,8 @@ static int put_closed(struct par_queue *q, struct par__qslot *s, uint64_t pos)
 	 * shut and drained gives its claim back */
 	if (PAR__Q_LIKELY(!__atomic_load_n(&q->sh->flags.shutdown, __ATOMIC_SEQ_CST)))
 		return 0;
+	/* relaxed: a statistic (see par_queue_stats) */
+	__atomic_fetch_add(&q->sh->stats.abandoned, 1, __ATOMIC_RELAXED);
 	/* seq_cst: releases the slot to gets; ordered before the wake */
 	__atomic_exchange_n(&s->ctl, PAR__Q_CTL(pos >> q->shift, PAR__QS_TORN, 0),
 			    __ATOMIC_SEQ_CST);
@@ -118,8 +152,11 @@ static int put_once(struct par_queue *q, struct qput *p, int seq_cst)
 	if (p->len > q->inline_max && p->chunks == PAR__Q_NO_CHUNK &&
 	    (r = par__qpool_take(q, p->me, p->msg, p->len, &p->chunks)) < 0)
 		return r;
-	if (!put_claim(q, p->me, &pos))
+	if (p->next != NO_POS && put_claim_at(q, p->me, p->next))
+		pos = p->next;
+	else if (!put_claim(q, p->me, &pos))
 		return PAR__Q_NOTYET;
+	p->next = pos + 1;
 	struct par__qslot *s = par__qslot_at(q, pos);
 	if (PAR__Q_UNLIKELY(put_closed(q, s, pos)))
 		return put_drop(q, p, -EPIPE);
@@ -163,15 +200,12 @@ static int put_start(struct par_queue *q, struct qput *p, const void *msg, size_
 	int me = par__queue_me(q);
 	if (me < 0)
 		return me;
-	*p = (struct qput){ .msg = msg, .len = len, .me = (uint32_t)me, .chunks = PAR__Q_NO_CHUNK };
+	*p = (struct qput){ .msg = msg,
+			    .len = len,
+			    .me = (uint32_t)me,
+			    .chunks = PAR__Q_NO_CHUNK,
+			    .next = NO_POS };
 	return 0;
-}
-
-static void put_done(struct par_queue *q, uint32_t me, unsigned n)
-{
-	/* relaxed: a statistic */
-	__atomic_fetch_add(&q->sh->parts[me].puts, n, __ATOMIC_RELAXED);
-	par__qec_notify(&q->sh->not_empty);
 }
 
 int par_queue_put(struct par_queue *q, const void *msg, size_t len, int64_t timeout_ns)
@@ -187,7 +221,7 @@ int par_queue_put(struct par_queue *q, const void *msg, size_t len, int64_t time
 	if (PAR__Q_UNLIKELY(r != 0))
 		r = r == PAR__Q_NOTYET ? put_slow(q, &p, timeout_ns) : r;
 	if (PAR__Q_LIKELY(r == 0))
-		put_done(q, p.me, 1);
+		par__qec_notify(&q->sh->not_empty);
 	return r;
 }
 
@@ -209,14 +243,20 @@ int par_queue_put_many(struct par_queue *q, const struct par_msg *msgs, unsigned
 	if (r < 0)
 		return r;
 	for (i = 1; i < n; i++) {
-		if (put_start(q, &p, msgs[i].data, msgs[i].len) < 0 || put_once(q, &p, 0) < 0)
+		uint64_t next = p.next;
+		if (put_start(q, &p, msgs[i].data, msgs[i].len) < 0)
+			break;
+		p.next = next;
+		if (put_once(q, &p, 0) < 0)
 			break;
 	}
 	put_drop(q, &p, 0);
+	if (p.next != NO_POS)
+		pos_raise(&q->sh->enq, p.next);
 	/* seq_cst: orders the release stores that published the batch before
 	 * the word's load in par__qec_notify */
 	PAR__Q_FENCE(__ATOMIC_SEQ_CST);
-	put_done(q, p.me, i);
+	par__qec_notify(&q->sh->not_empty);
 	return (int)i;
 }
 
@@ -249,6 +289,8 @@ static void skip_torn(struct par_queue *q, struct par__qslot *s, uint64_t ctl, u
 	 * CAS); ordered before the word's load in par__qec_notify */
 	if (__atomic_compare_exchange_n(&s->ctl, &ctl, empty, 0, __ATOMIC_SEQ_CST,
 					__ATOMIC_RELAXED)) {
+		/* relaxed: a statistic (see par_queue_stats) */
+		__atomic_fetch_add(&q->sh->stats.skipped, 1, __ATOMIC_RELAXED);
 		par__qpool_free_tagged(q, par__qtag_pos(q, pos));
 		par__qec_notify(&q->sh->not_full);
 	}
@@ -308,6 +350,23 @@ static int get_claim(struct par_queue *q, struct qget *g, uint64_t *out)
 			return 0;
 		pos = next;
 	}
+}
+
+/* A batch's next position, right after its last claim: claim its message if
+ * it is there and fits: 1, 0 (not there), -EMSGSIZE (it stays). */
+static int get_claim_at(struct par_queue *q, struct qget *g, uint64_t pos)
+{
+	struct par__qslot *s = par__qslot_at(q, pos);
+	/* acquire: pairs with the publishing exchange (len and payload) */
+	uint64_t ctl = __atomic_load_n(&s->ctl, __ATOMIC_ACQUIRE);
+	unsigned st = PAR__Q_CTL_ST(ctl);
+
+	if (par__qlap_diff(q, ctl, pos) != 0 || (st != PAR__QS_FULL && st != PAR__QS_ORPHAN))
+		return 0;
+	int r = claim_msg(s, ctl, PAR__Q_CTL(pos >> q->shift, PAR__QS_READING, g->me), g->cap);
+	if (r > 0 && st == PAR__QS_ORPHAN)
+		par__qorphan_taken(q);
+	return r;
 }
 
 /* Claim an orphan (a message a dead consumer held): 1 and *out, 0 none,
@@ -391,17 +450,21 @@ static int get_closed(struct par_queue *q, struct qget *g)
  * -EMSGSIZE, -EPIPE. */
 static int get_once(struct par_queue *q, struct qget *g, int seq_cst)
 {
-	uint64_t pos;
+	uint64_t pos = g->next;
 	int r;
 
+	if (pos != NO_POS && (r = get_claim_at(q, g, pos)) != 0)
+		return r < 0 ? r : (g->next = pos + 1, (int)get_take(q, g, pos, seq_cst));
 	/* relaxed: a hint, see orphan_claim */
 	if (PAR__Q_UNLIKELY((uint32_t)__atomic_load_n(&q->sh->flags.orphans, __ATOMIC_RELAXED))) {
 		if ((r = orphan_claim(q, g, &pos)) != 0)
 			return r < 0 ? r : (int)get_take(q, g, pos, seq_cst);
 	}
 	r = get_claim(q, g, &pos);
-	if (PAR__Q_LIKELY(r > 0))
+	if (PAR__Q_LIKELY(r > 0)) {
+		g->next = pos + 1;
 		return (int)get_take(q, g, pos, seq_cst);
+	}
 	if (r < 0)
 		return r;
 	/* relaxed: get_closed checks again with seq_cst */
@@ -441,15 +504,8 @@ static int get_start(struct par_queue *q, struct qget *g, void *buf, size_t cap)
 	int me = par__queue_me(q);
 	if (me < 0)
 		return me;
-	*g = (struct qget){ .buf = buf, .cap = cap, .me = (uint32_t)me };
+	*g = (struct qget){ .buf = buf, .cap = cap, .me = (uint32_t)me, .next = NO_POS };
 	return 0;
-}
-
-static void get_done(struct par_queue *q, uint32_t me, unsigned n)
-{
-	/* relaxed: a statistic */
-	__atomic_fetch_add(&q->sh->parts[me].gets, n, __ATOMIC_RELAXED);
-	par__qec_notify(&q->sh->not_full);
 }
 
 ssize_t par_queue_get(struct par_queue *q, void *buf, size_t cap, int64_t timeout_ns)
@@ -465,7 +521,7 @@ ssize_t par_queue_get(struct par_queue *q, void *buf, size_t cap, int64_t timeou
 	if (PAR__Q_UNLIKELY(r == PAR__Q_NOTYET))
 		r = get_slow(q, &g, timeout_ns);
 	if (PAR__Q_LIKELY(r >= 0))
-		get_done(q, g.me, 1);
+		par__qec_notify(&q->sh->not_full);
 	return r;
 }
 
@@ -487,13 +543,19 @@ int par_queue_get_many(struct par_queue *q, struct par_msg *msgs, unsigned n, in
 		return r;
 	msgs[0].len = (size_t)r;
 	for (i = 1; i < n; i++) {
-		if (get_start(q, &g, msgs[i].data, msgs[i].cap) < 0 || (r = get_once(q, &g, 0)) < 0)
+		uint64_t next = g.next;
+		if (get_start(q, &g, msgs[i].data, msgs[i].cap) < 0)
+			break;
+		g.next = next;
+		if ((r = get_once(q, &g, 0)) < 0)
 			break;
 		msgs[i].len = (size_t)r;
 	}
+	if (g.next != NO_POS)
+		pos_raise(&q->sh->deq, g.next);
 	/* seq_cst: orders the release stores that emptied the slots before the
 	 * word's load in par__qec_notify */
 	PAR__Q_FENCE(__ATOMIC_SEQ_CST);
-	get_done(q, g.me, i);
+	par__qec_notify(&q->sh->not_full);
 	return (int)i;
 }

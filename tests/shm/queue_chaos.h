@@ -32,8 +32,8 @@
  *  6. stats: torn <= producer kills (a producer writes one slot at a time),
  *     redelivered <= consumer kills (a consumer reads one at a time),
  *     dead_peers <= kills and >= the killed children known to have
- *     registered, participants == 1 at the end, puts >= acked and
- *     gets >= recorded;
+ *     registered, participants == 1 at the end, acked <= puts <= acked +
+ *     BATCH per producer kill, gets == puts (drained) and gets >= recorded;
  *  7. at the end the pool is whole again: pool_size / max_msg puts of max_msg
  *     succeed at once (nothing leaked by the dead). */
 #ifndef QUEUE_CHAOS_H
@@ -387,6 +387,8 @@ static void check_stats_and_pool(struct tally *t, struct chaos *c)
 	assert_true(st.dead_peers >= t->registered_kills);
 	assert_int_equal(st.participants, 1);
 	assert_true(st.puts >= acked);
+	assert_true(st.puts <= acked + (uint64_t)t->pkills * BATCH);
+	assert_int_equal(st.gets, st.puts); /* drained: every message put was taken */
 	assert_true(st.gets >= results->got);
 	assert_true(st.pool_reclaimed <=
 		    (uint64_t)(t->pkills + t->ckills) * (1 + CONSUMERS) * (MAX_MSG + 4096));
