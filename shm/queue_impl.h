@@ -33,8 +33,13 @@
  * EMPTY(l) -> WRITING(l, me), then moves enq on (CAS); anyone who finds the
  * slot of enq already claimed for its lap helps move enq on, so a producer
  * killed between the two CASes blocks nobody. Gets do the same with FULL ->
- * READING and deq. Claims happen in position order, so a consumer never
+ * READING and deq. A batch (put_many, get_many) claims the position right
+ * after its previous claim directly (one CAS) and moves enq / deq once at
+ * its end; others help them on meanwhile. Claims happen in position order
+ * (a position is claimed only once every earlier one is), so a consumer never
  * passes a WRITING slot: per-producer order holds for every consumer.
+ * Nothing counts operations: par_queue_stats reads puts and gets off the
+ * positions and the counts of torn, abandoned and skipped slots.
  *
  * ---- Out-of-line pool -----------------------------------------------------
  * A message longer than inline_max lives in a chain of fixed-size chunks
@@ -43,9 +48,10 @@
  * by its owner before it claims a slot: a death leaves it owned, never
  * leaked) or ATTACHED(tag) once bound to the message of a claimed slot
  * (tag = slot index and lap, see par__qtag). An attached chunk is live while
- * its slot still holds that lap; once the slot moved on (consumed, or torn
- * and skipped) it is garbage, whoever left it there: recovery frees both kinds
- * of leftovers. A consumer frees a chain after it emptied the slot.
+ * its slot still holds that lap and is not TORN; once the slot moved on
+ * (consumed or skipped) or was torn, it is garbage, whoever left it there:
+ * recovery frees both kinds of leftovers. A consumer frees a chain after it
+ * emptied the slot.
  *
  * ---- Participants ---------------------------------------------------------
  * Each handle registers an entry (threads share their handle's; a forked
@@ -77,8 +83,7 @@
  * sequence on and clears the bit in one CAS and wakes everyone; later wakers
  * see no bit and make no system call until someone sleeps again (a sleeper
  * slow to wake up does not cost each put a futex_wake). Sleeps last at most
- * PAR__Q_SLICE_NS, and waiters sweep the participant table for the dead every
- * PAR__Q_SWEEP_NS.
+ * PAR__Q_SLICE_NS; then waiters look for the dead (par__queue_sweep_maybe).
  */
 #ifndef PAR_QUEUE_IMPL_H
 #define PAR_QUEUE_IMPL_H
@@ -104,10 +109,13 @@
 #define PAR__Q_CHUNK_MAX 65536u
 #define PAR__Q_NO_CHUNK UINT32_MAX
 
-/* A sleeper re-checks on its own after this long; waiters look for dead
- * participants at most this often. */
+/* A sleeper re-checks on its own after this long; waiters look at the
+ * holders of slots and chunks (for the dead among them) at most this often
+ * per handle, and at the whole participant table at most this often per
+ * queue. */
 #define PAR__Q_SLICE_NS ((int64_t)10000000)
 #define PAR__Q_SWEEP_NS ((int64_t)20000000)
+#define PAR__Q_FULL_SWEEP_NS ((int64_t)1000000000)
 
 /* Internal "not yet": try again or wait. */
 #define PAR__Q_NOTYET (-EAGAIN)
@@ -237,8 +245,9 @@ struct par__qshared {
 		uint64_t redelivered; /* READING(dead) -> ORPHAN */
 		uint64_t dead_peers;
 		uint64_t pool_reclaimed;
-		uint64_t abandoned; /* claims given back at shutdown (TORN too) */
-		uint64_t skipped;   /* TORN slots the head moved past */
+		uint64_t abandoned;	 /* claims given back at shutdown (TORN too) */
+		uint64_t skipped;	 /* TORN slots the head moved past */
+		int64_t next_full_sweep; /* CLOCK_MONOTONIC ns */
 	} __attribute__((aligned(PAR__Q_LINE))) stats;
 	struct par__qpart parts[PAR__Q_PARTS];
 };
@@ -367,7 +376,7 @@ int par__queue_sweep(struct par_queue *q);
 int par__queue_sweep_maybe(struct par_queue *q);
 void par__qorphan_add(struct par_queue *q);
 void par__qorphan_taken(struct par_queue *q);
-int par__queue_dead_holders(struct par_queue *q);
+int par__queue_check_holders(struct par_queue *q);
 
 /* queue_wait.c */
 void par__qec_wake(struct par__qec *ec, int always);

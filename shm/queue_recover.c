@@ -243,6 +243,45 @@ int par__queue_sweep(struct par_queue *q)
 	return n;
 }
 
+static void mark(uint64_t *seen, uint32_t idx)
+{
+	seen[idx / 64] |= 1ull << (idx % 64);
+}
+
+/* The participants whose death would leave something behind right now: the
+ * owners of slots mid-operation and of pool chunks not yet in a slot. Check
+ * each once (one /proc read each). How many were dead. */
+int par__queue_check_holders(struct par_queue *q)
+{
+	uint64_t seen[PAR__Q_PARTS / 64] = { 0 };
+	int n = 0;
+
+	for (uint32_t i = 0; i < q->capacity; i++) {
+		/* relaxed: a first look; par__queue_check looks again */
+		uint64_t ctl = __atomic_load_n(&par__qslot_at(q, i)->ctl, __ATOMIC_RELAXED);
+		unsigned st = PAR__Q_CTL_ST(ctl);
+		if (st == PAR__QS_WRITING || st == PAR__QS_READING)
+			mark(seen, PAR__Q_CTL_WHO(ctl));
+	}
+	for (uint32_t k = 0; k < q->chunk_count; k++) {
+		/* relaxed: as above */
+		uint64_t cs = __atomic_load_n(&q->chunks[k].state, __ATOMIC_RELAXED);
+		if (PAR__QC_KIND(cs) == PAR__QC_OWNED)
+			mark(seen, (uint32_t)PAR__QC_LOW(cs) % PAR__Q_PARTS);
+	}
+	for (uint32_t w = 0; w < PAR__Q_PARTS / 64; w++)
+		for (uint64_t b = seen[w]; b != 0; b &= b - 1) {
+			uint32_t idx = w * 64 + (uint32_t)__builtin_ctzll(b);
+			if (idx != q->me)
+				n += par__queue_check(q, idx);
+		}
+	return n;
+}
+
+/* While waiting or failing to put or get: at most every PAR__Q_SWEEP_NS per
+ * handle, check the holders (memory reads, and a /proc read per holder); at
+ * most every PAR__Q_FULL_SWEEP_NS per queue (whoever comes first), every
+ * participant, so the dead that hold nothing leave the table too. */
 int par__queue_sweep_maybe(struct par_queue *q)
 {
 	int64_t now = par_now_ns();
@@ -252,20 +291,12 @@ int par__queue_sweep_maybe(struct par_queue *q)
 	if (now < next || !__atomic_compare_exchange_n(&q->next_sweep, &next, now + PAR__Q_SWEEP_NS,
 						       0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
 		return 0;
-	return par__queue_sweep(q);
-}
-
-int par__queue_dead_holders(struct par_queue *q)
-{
-	int n = 0;
-
-	for (uint32_t i = 0; i < q->capacity; i++) {
-		uint64_t ctl = __atomic_load_n(&par__qslot_at(q, i)->ctl, __ATOMIC_RELAXED);
-		unsigned st = PAR__Q_CTL_ST(ctl);
-
-		if ((st == PAR__QS_WRITING || st == PAR__QS_READING) &&
-		    PAR__Q_CTL_WHO(ctl) != q->me)
-			n += par__queue_check(q, PAR__Q_CTL_WHO(ctl));
-	}
+	int n = par__queue_check_holders(q);
+	/* relaxed: a rate limit shared by every process */
+	int64_t full = __atomic_load_n(&q->sh->stats.next_full_sweep, __ATOMIC_RELAXED);
+	if (now >= full && __atomic_compare_exchange_n(&q->sh->stats.next_full_sweep, &full,
+						       now + PAR__Q_FULL_SWEEP_NS, 0,
+						       __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		n += par__queue_sweep(q);
 	return n;
 }

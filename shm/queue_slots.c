@@ -431,7 +431,7 @@ static int get_closed(struct par_queue *q, struct qget *g)
 {
 	uint64_t pos;
 
-	if (g->busy || par__queue_dead_holders(q) > 0)
+	if (g->busy || par__queue_check_holders(q) > 0)
 		return PAR__Q_NOTYET;
 	/* seq_cst: pairs with the shutdown exchange; the fence orders it before
 	 * the head's words read below, against put_once's claim + re-check */

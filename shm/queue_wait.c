@@ -79,7 +79,7 @@ int par__queue_wait(struct par_queue *q, struct par__qec *ec, int64_t deadline, 
 		int64_t until = deadline - now > PAR__Q_SLICE_NS ? now + PAR__Q_SLICE_NS : deadline;
 		if ((r = sleep_once(q, ec, until, fn, arg)) != PAR__Q_NOTYET)
 			return r;
-		par__queue_sweep_maybe(q); /* a dead participant may be what we wait for */
+		par__queue_sweep_maybe(q); /* a dead holder may be what we wait for */
 		r = fn(q, arg);
 	}
 	return r;
