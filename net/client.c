@@ -26,7 +26,7 @@ void par_client_opts_init(struct par_client_opts *o)
 	*o = (struct par_client_opts){
 		.size = sizeof(*o),
 		.connect_timeout_ns = 10 * 1000000000LL,
-		.window = 256,
+		.window = 1024,
 		.reply_grace_ns = 5 * 1000000000LL,
 	};
 }
@@ -200,8 +200,10 @@ int par__client_async(struct par_client *c, uint32_t id, uint8_t type, uint32_t 
 	int r = 0;
 
 	if (c->npend == c->window) {
+		/* Full: send it all and take answers down to half the window, so
+		 * requests keep going out in batches rather than one by one. */
 		r = par__client_send(c, deadline);
-		if (r == 0)
+		while (r == 0 && c->npend > c->window / 2)
 			r = read_async(c, deadline);
 	}
 	if (r != 0)

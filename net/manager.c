@@ -394,7 +394,7 @@ void par__srv_stats(const struct par_manager *m, struct par_manager_stats *st)
 	};
 }
 
-int par_manager_stats(const struct par_manager *m, struct par_manager_stats *st)
+int par_manager_get_stats(const struct par_manager *m, struct par_manager_stats *st)
 {
 	if (m == NULL || st == NULL)
 		return -EINVAL;

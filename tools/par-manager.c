@@ -299,7 +299,7 @@ static int cmd_serve(const struct args *a)
 		if (r != 0)
 			fprintf(stderr, "par-manager: serve: %s\n", par_strerror(r));
 		struct par_manager_stats st;
-		par_manager_stats(m, &st);
+		par_manager_get_stats(m, &st);
 		print_stats(stdout, &st);
 	}
 	par_manager_destroy(m);

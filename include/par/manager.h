@@ -165,7 +165,7 @@ struct par_manager_stats {
 	uint32_t backend;	/* enum par_net_backend serving */
 };
 
-PAR_API int par_manager_stats(const struct par_manager *m, struct par_manager_stats *st);
+PAR_API int par_manager_get_stats(const struct par_manager *m, struct par_manager_stats *st);
 
 /* One queue's state. */
 struct par_manager_queue_info {
@@ -192,7 +192,7 @@ struct par_rqueue;
 struct par_client_opts {
 	size_t size;		    /* sizeof(struct par_client_opts) */
 	int64_t connect_timeout_ns; /* connect and authenticate within; 10 s */
-	uint32_t window;	    /* async requests in flight at most; 256 */
+	uint32_t window;	    /* async requests in flight at most; 1024 */
 	/* How long past a request's own timeout to wait for the server's answer
 	 * before the connection is given up as broken (-ETIMEDOUT, then -EPIPE);
 	 * 5 s. Requests with PAR_FOREVER wait forever. */

@@ -115,7 +115,7 @@ static inline struct par_rqueue *nt_open(struct par_client *c, const char *name)
 static inline struct par_manager_stats nt_stats(struct nt_server *s)
 {
 	struct par_manager_stats st;
-	assert_int_equal(par_manager_stats(s->m, &st), 0);
+	assert_int_equal(par_manager_get_stats(s->m, &st), 0);
 	return st;
 }
 
