@@ -170,14 +170,11 @@ static struct par_queue *handle_new(struct par_shm *shm, const struct par__qgeom
 }
 
 /* Take a FREE entry: ACTIVE(gen + 1, pid) in one CAS, then the pid namespace
- * and the start time. */
-static int part_register(struct par_queue *q)
+ * and the start time. 0, or -EUSERS when none is free. */
+static int part_take(struct par_queue *q, uint64_t start, uint64_t ns)
 {
 	pid_t pid = getpid();
-	uint64_t start = 0, ns = 0;
 
-	if (par__qproc_self(&start, &ns) < 0)
-		start = ns = 0;
 	for (uint32_t i = 0; i < PAR__Q_PARTS; i++) {
 		struct par__qpart *p = &q->sh->parts[i];
 		uint64_t st = __atomic_load_n(&p->state, __ATOMIC_RELAXED);
@@ -193,12 +190,26 @@ static int part_register(struct par_queue *q)
 			continue;
 		__atomic_store_n(&p->pidns, ns, __ATOMIC_RELAXED);
 		__atomic_store_n(&p->start, start, __ATOMIC_RELAXED);
-		q->pidns = ns;
 		q->me = i;
 		q->mygen = PAR__QP_GEN(next);
 		return 0;
 	}
 	return -EUSERS;
+}
+
+/* Register: a free entry, else one freed from the dead that hold nothing
+ * (a newcomer has no entry to recover the others under). */
+static int part_register(struct par_queue *q)
+{
+	uint64_t start = 0, ns = 0;
+
+	if (par__qproc_self(&start, &ns) < 0)
+		start = ns = 0;
+	q->pidns = ns;
+	int r = part_take(q, start, ns);
+	if (r == -EUSERS && par__queue_free_idle_dead(q) > 0)
+		r = part_take(q, start, ns);
+	return r;
 }
 
 static void part_unregister(struct par_queue *q)

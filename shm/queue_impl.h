@@ -377,6 +377,7 @@ int par__queue_sweep_maybe(struct par_queue *q);
 void par__qorphan_add(struct par_queue *q);
 void par__qorphan_taken(struct par_queue *q);
 int par__queue_check_holders(struct par_queue *q);
+int par__queue_free_idle_dead(struct par_queue *q);
 
 /* queue_wait.c */
 void par__qec_wake(struct par__qec *ec, int always);

@@ -243,6 +243,48 @@ int par__queue_sweep(struct par_queue *q)
 	return n;
 }
 
+/* Does participant idx hold a slot or a chunk? */
+static int holds_anything(const struct par_queue *q, uint32_t idx)
+{
+	for (uint32_t i = 0; i < q->capacity; i++) {
+		/* relaxed: idx is dead, nothing it holds changes but by recovery */
+		uint64_t ctl = __atomic_load_n(&par__qslot_at(q, i)->ctl, __ATOMIC_RELAXED);
+		unsigned st = PAR__Q_CTL_ST(ctl);
+		if ((st == PAR__QS_WRITING || st == PAR__QS_READING) && PAR__Q_CTL_WHO(ctl) == idx)
+			return 1;
+	}
+	for (uint32_t k = 0; k < q->chunk_count; k++)
+		/* relaxed: as above */
+		if (__atomic_load_n(&q->chunks[k].state, __ATOMIC_RELAXED) == (PAR__QC_OWNED | idx))
+			return 1;
+	return 0;
+}
+
+int par__queue_free_idle_dead(struct par_queue *q)
+{
+	int n = 0;
+
+	for (uint32_t i = 0; i < PAR__Q_PARTS; i++) {
+		struct par__qpart *p = &q->sh->parts[i];
+		/* acquire: as in par__queue_check */
+		uint64_t st = __atomic_load_n(&p->state, __ATOMIC_ACQUIRE);
+		if (PAR__QP_KIND(st) != PAR__QP_ACTIVE || part_alive(q, p, st) ||
+		    holds_anything(q, i))
+			continue;
+		__atomic_store_n(&p->start, 0, __ATOMIC_RELAXED); /* reads as "unknown" */
+		__atomic_store_n(&p->pidns, 0, __ATOMIC_RELAXED);
+		/* release: as in recover (a CAS from ACTIVE fails if a recoverer
+		 * got there first) */
+		if (__atomic_compare_exchange_n(&p->state, &st,
+						PAR__QP_MAKE(PAR__QP_FREE, PAR__QP_GEN(st), 0), 0,
+						__ATOMIC_RELEASE, __ATOMIC_RELAXED)) {
+			stat_add(&q->sh->stats.dead_peers, 1);
+			n++;
+		}
+	}
+	return n;
+}
+
 static void mark(uint64_t *seen, uint32_t idx)
 {
 	seen[idx / 64] |= 1ull << (idx % 64);

@@ -386,6 +386,48 @@ static void exit_without_close(void **state)
 	assert_int_equal(par_queue_close(q), 0);
 }
 
+static int nothing(void *arg)
+{
+	(void)arg;
+	return 0;
+}
+
+/* A full table: a newcomer frees the entries of the dead that hold nothing
+ * (forged: 1023 entries of a pid that is gone), and one that holds a slot is
+ * left for a real recovery. */
+static void full_table_frees_the_idle_dead(void **state)
+{
+	struct par_queue *q = make(8), *q2;
+	uint64_t start;
+	char buf[8];
+
+	(void)state;
+	pid_t gone = par_test_fork(nothing, NULL);
+	par_test_reap(gone, 5 * PAR_TEST_SEC);
+	assert_int_equal(par__qproc_start(getpid(), &start), 0);
+	for (uint32_t i = 0; i < PAR__Q_PARTS; i++) {
+		struct par__qpart *e = &q->sh->parts[i];
+		if (i == q->me)
+			continue;
+		e->pidns = q->pidns;
+		e->start = start;
+		e->state = PAR__QP_MAKE(PAR__QP_ACTIVE, 1, (uint32_t)gone);
+	}
+	uint64_t pos = forge_writing(q, 5); /* entry 5 holds a slot */
+	assert_int_equal(par_queue_open_fd(par_queue_fd(q), &q2), 0);
+	assert_int_equal(PAR__QP_KIND(q->sh->parts[5].state), PAR__QP_ACTIVE);
+	assert_int_equal(par_queue_put(q2, "x", 1, 0), 0);
+	assert_int_equal(par_queue_get(q, buf, sizeof(buf), 5 * PAR_TEST_SEC), 1); /* skips 5's */
+	assert_int_equal(PAR__Q_CTL_ST(par__qslot_at(q, pos)->ctl), PAR__QS_EMPTY);
+	struct par_queue_stats st;
+	assert_int_equal(par_queue_stats(q, &st), 0);
+	assert_int_equal(st.participants, 2);
+	assert_int_equal(st.dead_peers, PAR__Q_PARTS - 1);
+	assert_int_equal(st.torn, 1);
+	assert_int_equal(par_queue_close(q2), 0);
+	assert_int_equal(par_queue_close(q), 0);
+}
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(writing_dead_owner_is_skipped),
 	cmocka_unit_test(torn_slot_chunks_are_freed),
@@ -396,6 +438,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(other_pid_namespace_is_left_alone),
 	cmocka_unit_test(shutdown_gives_back_held_chunks),
 	cmocka_unit_test(exit_without_close),
+	cmocka_unit_test(full_table_frees_the_idle_dead),
 };
 
 PAR_TEST_MAIN(tests)
