@@ -145,7 +145,9 @@ int par__topo_cores(const struct par_topo *t, struct par__core **cores, int *n)
 	hwloc_obj_type_t type = total > 0 ? HWLOC_OBJ_CORE : HWLOC_OBJ_PU;
 	if (total == 0)
 		total = count_allowed(t, HWLOC_OBJ_PU);
-	struct par__core *c = calloc((size_t)total, sizeof(*c));
+	if (total <= 0)
+		return -EINVAL; /* no allowed CPU: a topology never loads so */
+	struct par__core *c = calloc((unsigned)total, sizeof(*c));
 	if (c == NULL)
 		return -ENOMEM;
 	for (int i = 0; i < total; i++) {
