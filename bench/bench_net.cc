@@ -113,7 +113,7 @@ void roundtrip(benchmark::State &st, par_net_backend b)
 
 const int64_t DRAIN_EVERY = 1 << 16;
 
-void put_pipelined(benchmark::State &st, par_net_backend b)
+void put_pipelined(benchmark::State &st, par_net_backend b, int size)
 {
 	server *s = get_server(b);
 	if (s == nullptr) {
@@ -121,7 +121,7 @@ void put_pipelined(benchmark::State &st, par_net_backend b)
 		return;
 	}
 	conn c(s);
-	std::string msg(size_t(st.range(0)), 'x');
+	std::string msg(size_t(size), 'x');
 	int64_t n = 0;
 	for (auto _ : st) {
 		par_rqueue_put_async(c.q, msg.data(), msg.size(), PAR_FOREVER);
@@ -136,10 +136,10 @@ void put_pipelined(benchmark::State &st, par_net_backend b)
 		st.SkipWithError("an async put failed");
 	c.drain();
 	st.SetItemsProcessed(st.iterations());
-	st.SetBytesProcessed(st.iterations() * st.range(0));
+	st.SetBytesProcessed(st.iterations() * size);
 }
 
-void put_batch16(benchmark::State &st, par_net_backend b)
+void put_batch16(benchmark::State &st, par_net_backend b, int size)
 {
 	server *s = get_server(b);
 	if (s == nullptr) {
@@ -147,7 +147,7 @@ void put_batch16(benchmark::State &st, par_net_backend b)
 		return;
 	}
 	conn c(s);
-	std::string msg(size_t(st.range(0)), 'x');
+	std::string msg(size_t(size), 'x');
 	par_msg m[16];
 	for (auto &x : m)
 		x = par_msg{ msg.data(), msg.size(), 0 };
@@ -165,7 +165,7 @@ void put_batch16(benchmark::State &st, par_net_backend b)
 		st.SkipWithError("an async put failed");
 	c.drain();
 	st.SetItemsProcessed(st.iterations() * 16);
-	st.SetBytesProcessed(st.iterations() * 16 * st.range(0));
+	st.SetBytesProcessed(st.iterations() * 16 * size);
 }
 
 // ---- bare TCP ping-pong: the loopback round trip ------------------------
@@ -231,13 +231,14 @@ void register_all()
 			->UseRealTime();
 		for (int size : { 64, 1024 }) {
 			std::string sz = std::to_string(size);
-			benchmark::RegisterBenchmark((n + "/put_pipelined/" + sz).c_str(),
-						     put_pipelined, be.b)
-				->Arg(size)
+			par_net_backend b = be.b;
+			benchmark::RegisterBenchmark(
+				(n + "/put_pipelined/" + sz).c_str(),
+				[b, size](benchmark::State &st) { put_pipelined(st, b, size); })
 				->UseRealTime();
-			benchmark::RegisterBenchmark((n + "/put_batch16/" + sz).c_str(),
-						     put_batch16, be.b)
-				->Arg(size)
+			benchmark::RegisterBenchmark(
+				(n + "/put_batch16/" + sz).c_str(),
+				[b, size](benchmark::State &st) { put_batch16(st, b, size); })
 				->UseRealTime();
 		}
 	}
