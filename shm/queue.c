@@ -31,6 +31,7 @@ static void forkgen_setup(void)
 
 int par__queue_registered_here(const struct par_queue *q)
 {
+	/* acquire: pairs with the release store of forkgen in par__queue_rejoin */
 	return __atomic_load_n(&q->forkgen, __ATOMIC_ACQUIRE) ==
 	       __atomic_load_n(&par__queue_forkgen, __ATOMIC_RELAXED);
 }

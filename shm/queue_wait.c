@@ -192,6 +192,7 @@ void par__queue_disarm(struct par_queue *q)
 			par_futex_wait(&w->armed, a, PAR__Q_SLICE_NS);
 			continue;
 		}
+		/* acquire: as the load above; only one get drains */
 		if (__atomic_compare_exchange_n(&w->armed, &a, W_DRAINING, 0, __ATOMIC_ACQUIRE,
 						__ATOMIC_RELAXED))
 			break;
@@ -240,6 +241,7 @@ int par_queue_eventfd(struct par_queue *q)
 			sched_yield();
 			continue;
 		}
+		/* acquire: as the load above; only one thread starts it */
 		if (__atomic_compare_exchange_n(&w->state, &s, PAR__QW_STARTING, 0,
 						__ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
 			break;
@@ -256,6 +258,7 @@ int par__queue_watch_stop(struct par_queue *q)
 {
 	struct par__qwatch *w = &q->watch;
 
+	/* acquire: pairs with the release store in par_queue_eventfd */
 	if (__atomic_load_n(&w->state, __ATOMIC_ACQUIRE) != PAR__QW_RUNNING)
 		return 0;
 	/* release: pairs with the watcher's acquire load of stop */
@@ -268,6 +271,7 @@ int par__queue_watch_stop(struct par_queue *q)
 	close(w->efd);
 	w->efd = -1;
 	w->thread = NULL;
+	/* release: pairs with the acquire load in par_queue_eventfd */
 	__atomic_store_n(&w->state, PAR__QW_NONE, __ATOMIC_RELEASE);
 	return 0;
 }
@@ -284,5 +288,6 @@ void par__queue_watch_forget(struct par_queue *q)
 	w->thread = NULL;
 	w->armed = 0;
 	w->stop = 0;
+	/* release: pairs with the acquire load in par_queue_eventfd */
 	__atomic_store_n(&w->state, PAR__QW_NONE, __ATOMIC_RELEASE);
 }
