@@ -36,7 +36,16 @@
  * buffer (max_msg for a request being read, out_max for unsent answers:
  * past it the server stops reading that connection until its client reads),
  * time to authenticate (auth_timeout_ns). A client that stops reading stalls
- * only itself.
+ * only itself. docs/net.md has the protocol, the bounds and the backends.
+ *
+ * Threads and processes: a manager is served by one thread; par_manager_stop,
+ * par_manager_get_stats and par_manager_queues may be called from any
+ * thread, the rest from one thread at a time. A client and its queue handles
+ * may be shared by threads (calls on one connection take turns). Handles
+ * belong to the process that made them: a forked child makes its own. A
+ * client that dies mid-request costs the server only that connection (a
+ * get it was waiting for is dropped, never handed a message); a server that
+ * dies or stops gives its clients -EPIPE.
  */
 #ifndef PAR_MANAGER_H
 #define PAR_MANAGER_H

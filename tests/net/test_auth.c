@@ -7,8 +7,15 @@
 
 #include <par/net.h>
 
+#include <par/manager.h>
+
 #include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 
 static void unhex(const char *h, uint8_t *out)
 {
@@ -144,12 +151,73 @@ static void backends_are_named_and_chosen(void **state)
 	assert_true(u == PAR_NET_BACKEND_URING ? b == u : (u < 0 && b == PAR_NET_BACKEND_EPOLL));
 }
 
+/* As a container's seccomp profile does: io_uring_setup fails with EPERM. */
+static int refuse_io_uring(void)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_io_uring_setup, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA)),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { .len = sizeof(f) / sizeof(f[0]), .filter = f };
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+		return -1;
+	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog);
+}
+
+static int refused_child(void *arg)
+{
+	struct par_authkey k;
+	struct par_manager *m = NULL;
+	struct par_client *c = NULL;
+	struct par_rqueue *q = NULL;
+	char addr[64], buf[8];
+
+	(void)arg;
+	unsetenv("PAR_NET_BACKEND");
+	if (refuse_io_uring() != 0)
+		return 10;
+	if (par_net_backend_probe(PAR_NET_BACKEND_URING) != -EPERM)
+		return 11;
+	if (par_net_backend_probe(PAR_NET_BACKEND_AUTO) != PAR_NET_BACKEND_EPOLL)
+		return 12;
+	par_authkey_set(&k, "k", 1);
+	setenv("PAR_NET_BACKEND", "uring", 1); /* asked for by name: refused */
+	if (par_manager_create(&k, NULL, &m) != -EPERM)
+		return 13;
+	unsetenv("PAR_NET_BACKEND");
+	if (par_manager_create(&k, NULL, &m) != 0 || par_manager_add_queue(m, "q", NULL) ||
+	    par_manager_listen(m, "127.0.0.1:0") || par_manager_start(m))
+		return 14;
+	if (par_manager_backend(m) != PAR_NET_BACKEND_EPOLL)
+		return 15;
+	par_manager_address(m, addr, sizeof(addr));
+	if (par_client_connect(addr, &k, NULL, &c) || par_client_open(c, "q", &q) ||
+	    par_rqueue_put(q, "ok", 2, 0) || par_rqueue_get(q, buf, sizeof(buf), 0) != 2)
+		return 16;
+	par_rqueue_close(q);
+	par_client_close(c);
+	par_manager_destroy(m);
+	return 0;
+}
+
+static void io_uring_refused_means_epoll(void **state)
+{
+	(void)state;
+	if (par_net_backend_probe(PAR_NET_BACKEND_URING) < 0)
+		skip(); /* already refused here: nothing to take away */
+	par_test_reap_code(par_test_fork(refused_child, NULL), 30 * PAR_TEST_SEC, 0);
+}
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(macs_match_independent_values),
 	cmocka_unit_test(nonces_are_fresh),
 	cmocka_unit_test(key_from_file),
 	cmocka_unit_test(key_from_env_and_bytes),
 	cmocka_unit_test(backends_are_named_and_chosen),
+	cmocka_unit_test(io_uring_refused_means_epoll),
 };
 
 PAR_TEST_MAIN(tests)
