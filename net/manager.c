@@ -244,9 +244,10 @@ static int serve(struct par_manager *m, void (*ready)(void *arg, int rc), void *
 		close(m->lfd);
 		m->lfd = -1;
 	}
-	(void)!read(m->stop_fd, &v, sizeof(v));
-	atomic_store(&m->stop_req, 0);
-	atomic_store(&m->serving, 0);
+	(void)!read(m->stop_fd, &v, sizeof(v)); /* forget the stop that ended this run */
+	/* release: pairs with the acquire of the CAS in serve_begin, so the next
+	 * serve sees this run's state */
+	atomic_store_explicit(&m->serving, 0, memory_order_release);
 	return r;
 }
 
@@ -258,7 +259,9 @@ static int serve_begin(struct par_manager *m)
 		return -EINVAL;
 	if (m->lfd < 0)
 		return -ENOTCONN;
-	if (!atomic_compare_exchange_strong(&m->serving, &no, 1))
+	/* acquire: pairs with the release store at the end of serve() */
+	if (!atomic_compare_exchange_strong_explicit(&m->serving, &no, 1, memory_order_acquire,
+						     memory_order_relaxed))
 		return -EBUSY;
 	return 0;
 }
@@ -332,7 +335,6 @@ int par_manager_stop(struct par_manager *m)
 
 	if (m == NULL)
 		return -EINVAL;
-	atomic_store(&m->stop_req, 1);
 	(void)!write(m->stop_fd, &one, sizeof(one));
 	return 0;
 }

@@ -222,7 +222,6 @@ struct par_manager {
 	int lfd;
 	int stop_fd;
 	_Atomic int serving;
-	_Atomic int stop_req;
 	pthread_t thread;
 	int started;
 	int thread_rc;

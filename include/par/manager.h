@@ -148,7 +148,9 @@ PAR_API int par_manager_stop(struct par_manager *m);
  * serve's result, or -EINVAL when none was started. */
 PAR_API int par_manager_join(struct par_manager *m);
 
-/* Stop, join and free everything (in-memory messages too). NULL is a no-op. */
+/* Stop, join and free everything (in-memory messages too). Not while
+ * par_manager_serve runs in another thread: stop it and let it return
+ * first. NULL is a no-op. */
 PAR_API void par_manager_destroy(struct par_manager *m);
 
 /* The backend serving (or that would serve) this manager. */
