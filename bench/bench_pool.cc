@@ -11,6 +11,8 @@
 #include <benchmark/benchmark.h>
 
 #include <cstring>
+#include <pthread.h>
+#include <sched.h>
 #include <vector>
 
 static int empty_task(const void *, size_t, struct par_task_out *)
@@ -138,7 +140,12 @@ int main(int argc, char **argv)
 	benchmark::Initialize(&argc, argv);
 	if (benchmark::ReportUnrecognizedArguments(argc, argv))
 		return 1;
+	// The probe pins this thread to one CPU; the submitter of a pool is left
+	// free instead (the workers are pinned by the pool's plan), as Python's is.
+	cpu_set_t all;
+	sched_getaffinity(0, sizeof(all), &all);
 	par_bench::add_context();
+	pthread_setaffinity_np(pthread_self(), sizeof(all), &all);
 	benchmark::RunSpecifiedBenchmarks();
 	benchmark::Shutdown();
 	return 0;

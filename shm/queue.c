@@ -457,7 +457,7 @@ static uint64_t orphans_now(const struct par_queue *q)
  * shutdown); every position below deq was taken by a get, unless it was a
  * TORN one skipped, or its reader died and it waits as an orphan. A put or
  * get killed after its publish counts. */
-int par_queue_stats(const struct par_queue *q, struct par_queue_stats *st)
+int par_queue_get_stats(const struct par_queue *q, struct par_queue_stats *st)
 {
 	if (q == NULL || st == NULL)
 		return -EINVAL;

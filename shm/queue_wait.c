@@ -35,15 +35,25 @@ static inline void cpu_relax(void)
 #endif
 }
 
-/* Spin a little (growing pauses) before anyone sleeps. */
+/* How long a waiter spins before it sleeps: long enough to catch a partner
+ * that is about to deliver on another core, short enough not to steal the
+ * CPU from that partner when both share one (oversubscribed machines). */
+#define SPIN_NS 2000
+
+/* Spin a little (growing pauses, bounded in time) before anyone sleeps. */
 static int spin(struct par_queue *q, par__qtry_fn fn, void *arg)
 {
 	int r = PAR__Q_NOTYET;
+	int64_t until = 0;
 
-	for (unsigned i = 0; i < 16 && r == PAR__Q_NOTYET; i++) {
+	for (unsigned i = 0; r == PAR__Q_NOTYET; i++) {
 		for (unsigned k = 0; k < (1u << (i < 6 ? i : 6)); k++)
 			cpu_relax();
 		r = fn(q, arg);
+		if (i == 3)
+			until = par_now_ns() + SPIN_NS;
+		else if (i > 3 && par_now_ns() >= until)
+			break;
 	}
 	return r;
 }

@@ -17,6 +17,7 @@
 #include <par/core.h>
 #include <par/pool.h>
 #include <par/process.h>
+#include <par/queue.h>
 #include <par/ring.h>
 #include <par/scale.h>
 #include <par/shm.h>

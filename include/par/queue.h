@@ -17,7 +17,7 @@
  * middle of taking is handed to another consumer (possibly after messages
  * that were put later); out-of-line space the dead held is reclaimed.
  * Survivors notice a death when they meet its traces or while they wait (at
- * most every 20 ms or so), and par_queue_stats() counts what was recovered.
+ * most every 20 ms or so), and par_queue_get_stats() counts what was recovered.
  * A participant is judged dead when its /proc/PID/stat is gone, shows a
  * zombie, or belongs to a newer process with the same pid; so this needs
  * /proc, and participants of another pid namespace (a container sharing
@@ -171,7 +171,7 @@ struct par_queue_stats {
 	uint32_t participants;	 /* live participants now */
 };
 
-PAR_API int par_queue_stats(const struct par_queue *q, struct par_queue_stats *st);
+PAR_API int par_queue_get_stats(const struct par_queue *q, struct par_queue_stats *st);
 
 /* ---- Pipe: a duplex channel between two parties ------------------------ */
 

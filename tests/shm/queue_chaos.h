@@ -380,7 +380,7 @@ static void check_stats_and_pool(struct tally *t, struct chaos *c)
 	for (uint32_t p = 0; p < LANES; p++)
 		for (uint32_t w = 0; w < WORDS; w++)
 			acked += (uint64_t)__builtin_popcountll(c->acked[p][w]);
-	assert_int_equal(par_queue_stats(c->q, &st), 0);
+	assert_int_equal(par_queue_get_stats(c->q, &st), 0);
 	assert_true(st.torn <= t->pkills);
 	assert_true(st.redelivered <= t->ckills);
 	assert_true(st.dead_peers <= t->pkills + t->ckills);

@@ -192,7 +192,7 @@ static void wrap_around(void **state)
 	}
 	assert_true(par_queue_empty(q));
 	struct par_queue_stats st;
-	assert_int_equal(par_queue_stats(q, &st), 0);
+	assert_int_equal(par_queue_get_stats(q, &st), 0);
 	assert_int_equal(st.puts, 99999);
 	assert_int_equal(st.gets, 99999);
 	assert_int_equal(par_queue_close(q), 0);
@@ -438,7 +438,7 @@ static void stats_count(void **state)
 	char buf[512] = { 0 };
 
 	(void)state;
-	assert_int_equal(par_queue_stats(q, &st), 0);
+	assert_int_equal(par_queue_get_stats(q, &st), 0);
 	assert_int_equal(st.participants, 1);
 	assert_int_equal(st.puts + st.gets + st.torn + st.redelivered + st.dead_peers, 0);
 	for (int i = 0; i < 5; i++)
@@ -448,16 +448,16 @@ static void stats_count(void **state)
 	struct par_queue *q2;
 	assert_int_equal(par_queue_open_fd(par_queue_fd(q), &q2), 0);
 	assert_int_equal(par_queue_put(q2, buf, 1, 0), 0);
-	assert_int_equal(par_queue_stats(q2, &st), 0);
+	assert_int_equal(par_queue_get_stats(q2, &st), 0);
 	assert_int_equal(st.participants, 2);
 	assert_int_equal(st.puts, 6);
 	assert_int_equal(st.gets, 3);
 	assert_int_equal(par_queue_close(q2), 0);
-	assert_int_equal(par_queue_stats(q, &st), 0);
+	assert_int_equal(par_queue_get_stats(q, &st), 0);
 	assert_int_equal(st.participants, 1);
 	assert_int_equal(st.puts, 6); /* a closed participant's counts stay */
 	assert_int_equal(st.pool_reclaimed + st.dead_peers, 0);
-	assert_int_equal(par_queue_stats(NULL, &st), -EINVAL);
+	assert_int_equal(par_queue_get_stats(NULL, &st), -EINVAL);
 	assert_int_equal(par_queue_close(q), 0);
 }
 

@@ -69,7 +69,7 @@ static void producer_killed_holding_chunks(void **state)
 		assert_int_equal(qm_check(big, 262144, &p, &seq), 0);
 		assert_int_equal(seq, i);
 	}
-	assert_int_equal(par_queue_stats(h->q, &st), 0);
+	assert_int_equal(par_queue_get_stats(h->q, &st), 0);
 	assert_int_equal(st.pool_reclaimed, 262144);
 	assert_int_equal(st.dead_peers, 1);
 	assert_int_equal(st.torn + st.redelivered, 0);
@@ -103,7 +103,7 @@ static int kill_mid_get(struct holder *h, unsigned char *msg, uint32_t seq, int6
 
 	qm_make(msg, 3, seq, h->len);
 	assert_int_equal(par_queue_put(h->q, msg, h->len, 0), 0);
-	assert_int_equal(par_queue_stats(h->q, &before), 0);
+	assert_int_equal(par_queue_get_stats(h->q, &before), 0);
 	h->started = h->done = 0;
 	h->buf = par_test_shared(h->len);
 	pid_t pid = par_test_fork(get_big, h);
@@ -113,7 +113,7 @@ static int kill_mid_get(struct holder *h, unsigned char *msg, uint32_t seq, int6
 	par_test_reap(pid, 10 * PAR_TEST_SEC);
 	memset(msg, 0, h->len);
 	ssize_t n = par_queue_get(h->q, msg, h->len, 500 * PAR_TEST_MS);
-	assert_int_equal(par_queue_stats(h->q, &after), 0);
+	assert_int_equal(par_queue_get_stats(h->q, &after), 0);
 	if (n == -ETIMEDOUT) { /* the child had it: it must be whole there */
 		assert_int_equal(qm_check(h->buf, h->len, &p, &s), 0);
 		assert_int_equal(s, seq);

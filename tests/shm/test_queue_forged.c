@@ -112,7 +112,7 @@ static void expect_stats(struct par_queue *q, uint64_t torn, uint64_t redelivere
 {
 	struct par_queue_stats st;
 
-	assert_int_equal(par_queue_stats(q, &st), 0);
+	assert_int_equal(par_queue_get_stats(q, &st), 0);
 	assert_int_equal(st.torn, torn);
 	assert_int_equal(st.redelivered, redelivered);
 	assert_int_equal(st.dead_peers, dead);
@@ -220,7 +220,7 @@ static void orphan_respects_emsgsize(void **state)
 	assert_int_equal(par_queue_put(q, "0123456789", 10, 0), 0);
 	forge_reading(q, idx);
 	kill_to_zombie(pid);
-	assert_int_equal(par_queue_stats(q, &(struct par_queue_stats){ 0 }), 0); /* recovers */
+	assert_int_equal(par_queue_get_stats(q, &(struct par_queue_stats){ 0 }), 0); /* recovers */
 	assert_int_equal(par_queue_size(q), 1);
 	assert_int_equal(par_queue_get(q, buf, 4, 0), -EMSGSIZE);
 	assert_int_equal(par_queue_get(q, buf, sizeof(buf), 0), 10);
@@ -377,7 +377,7 @@ static void exit_without_close(void **state)
 	(void)state;
 	for (int i = 0; i < 3; i++)
 		par_test_reap_code(par_test_fork(just_put, q), 5 * PAR_TEST_SEC, 0);
-	assert_int_equal(par_queue_stats(q, &st), 0);
+	assert_int_equal(par_queue_get_stats(q, &st), 0);
 	assert_int_equal(st.participants, 1);
 	assert_int_equal(st.dead_peers, 3);
 	assert_int_equal(st.puts, 3);
@@ -420,7 +420,7 @@ static void full_table_frees_the_idle_dead(void **state)
 	assert_int_equal(par_queue_get(q, buf, sizeof(buf), 5 * PAR_TEST_SEC), 1); /* skips 5's */
 	assert_int_equal(PAR__Q_CTL_ST(par__qslot_at(q, pos)->ctl), PAR__QS_EMPTY);
 	struct par_queue_stats st;
-	assert_int_equal(par_queue_stats(q, &st), 0);
+	assert_int_equal(par_queue_get_stats(q, &st), 0);
 	assert_int_equal(st.participants, 2);
 	assert_int_equal(st.dead_peers, PAR__Q_PARTS - 1);
 	assert_int_equal(st.torn, 1);

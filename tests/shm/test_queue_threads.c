@@ -49,7 +49,7 @@ static void run_threads(uint32_t np, uint32_t nc, uint32_t capacity)
 		assert_int_equal(pthread_join(t[i], NULL), 0);
 	qh_check(&run, np, n);
 	struct par_queue_stats st;
-	assert_int_equal(par_queue_stats(run.q, &st), 0);
+	assert_int_equal(par_queue_get_stats(run.q, &st), 0);
 	assert_int_equal(st.puts, (uint64_t)np * n);
 	assert_int_equal(st.gets, (uint64_t)np * n);
 	assert_int_equal(st.torn + st.redelivered + st.dead_peers + st.pool_reclaimed, 0);

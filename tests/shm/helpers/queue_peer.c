@@ -26,7 +26,7 @@ static int produce(const char *name, uint32_t p, uint32_t first, uint32_t count)
 	size_t max = par_queue_max_msg(q), inl = 112;
 	unsigned char *buf = malloc(max);
 	int r = buf == NULL ? 5 : 0;
-	if (par_queue_stats(q, &st) == 0 && st.participants == 0)
+	if (par_queue_get_stats(q, &st) == 0 && st.participants == 0)
 		r = 4; /* we are one */
 	for (uint32_t seq = first; r == 0 && seq < first + count; seq++) {
 		size_t len = qm_len(p, seq, inl, max);
