@@ -51,7 +51,7 @@ build() {
 }
 
 # The examples, in the order of the Python walkthrough they follow.
-EXAMPLES=(process_basic process_fanout subprocess_pipe queue_pipe thread_named
+EXAMPLES=(process_basic pool_fanout subprocess_pipe queue_processes thread_named
 	  balance thread_local)
 
 cmd_examples() {
