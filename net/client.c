@@ -52,11 +52,12 @@ static int wait_fd(int fd, short events, int64_t deadline)
 {
 	for (;;) {
 		struct pollfd p = { .fd = fd, .events = events };
-		int64_t left = par_deadline_left(deadline);
-		int ms = left < 0 ? -1 : left / 1000000 + (left % 1000000 != 0);
+		int64_t left = par_deadline_left(deadline); /* PAR_FOREVER: no deadline */
+		int64_t msl = left < 0 ? -1 : left / 1000000 + (left % 1000000 != 0);
+		int ms = msl > 60000 ? 60000 : (int)msl;
 		if (deadline != PAR_NO_DEADLINE && left == 0)
 			return -ETIMEDOUT;
-		int r = poll(&p, 1, ms > 60000 ? 60000 : ms);
+		int r = poll(&p, 1, ms);
 		if (r > 0)
 			return 0;
 		if (r < 0 && errno != EINTR)
