@@ -62,12 +62,12 @@ static void gp_terminal(FILE *f, const char *out, unsigned nw, int svg)
 	unsigned h = 400 * nw + 60;
 
 	if (svg)
-		fprintf(f, "set terminal svg size 1200,%u dynamic font 'sans,11'\n", h);
+		fprintf(f, "set terminal svg size 1400,%u dynamic font 'sans,11'\n", h);
 	else
 		fprintf(f,
 			"if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) {\n"
-			"  set terminal pngcairo size 1200,%u font 'sans,10'\n"
-			"} else {\n  set terminal png size 1200,%u\n}\n",
+			"  set terminal pngcairo size 1400,%u font 'sans,10'\n"
+			"} else {\n  set terminal png size 1400,%u\n}\n",
 			h, h);
 	fprintf(f, "set output ");
 	gp_str(f, out);
@@ -129,7 +129,7 @@ static int write_script(const char *gp, const char *dat, const char *out,
 	gp_terminal(f, out, a->nw, svg);
 	fprintf(f, "set multiplot layout %u,2 title 'par-scale: threads vs processes vs a GIL'\n",
 		a->nw);
-	fprintf(f, "set grid\nset key below maxrows 2\nset xlabel 'workers'\n");
+	fprintf(f, "set grid\nset key outside right top vertical\nset xlabel 'workers'\n");
 	fprintf(f, "set xrange [%g:%g]\n", maxw > 1 ? 1.0 : 0.5, maxw > 1 ? maxw : 1.5);
 	if (maxw <= 16)
 		fprintf(f, "set xtics 1\n");
