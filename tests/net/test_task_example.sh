@@ -9,6 +9,9 @@ dir=$(mktemp -d)
 trap 'kill $mpid 2>/dev/null; rm -rf "$dir"' EXIT
 umask 077
 echo "example-key" >"$dir/key"
+skip_if_refused() { # the backend in $PAR_NET_BACKEND may be refused here
+	grep -q "refused\|not permitted\|not supported" "$1" && { echo "backend refused: skipped"; exit 77; }
+}
 fail() { echo "FAIL: $*"; cat "$dir"/*.out; exit 1; }
 
 timeout 60 "$master" --listen 127.0.0.1:0 --authkey-file "$dir/key" >"$dir/master.out" 2>&1 &
@@ -19,7 +22,7 @@ for _ in $(seq 100); do
 	sleep 0.1
 done
 addr=$(sed -n 's/^Master listening on //p' "$dir/master.out")
-[ -n "$addr" ] || fail "master did not listen"
+[ -n "$addr" ] || { skip_if_refused "$dir/master.out"; fail "master did not listen"; }
 pids=()
 for i in 1 2 3; do
 	timeout 60 "$worker" --connect "$addr" --authkey-file "$dir/key" >"$dir/worker$i.out" 2>&1 &
