@@ -10,11 +10,15 @@
  * topo.h     topology (hwloc) and placement plans
  * pool.h     Pool of thread or process workers
  * scale.h    the scaling profiler behind par-scale
+ * net.h      network backends, authkey, protocol limits
+ * manager.h  remote managers: named queues served over TCP, and their client
  */
 #ifndef PAR_PAR_H
 #define PAR_PAR_H
 
 #include <par/core.h>
+#include <par/manager.h>
+#include <par/net.h>
 #include <par/pool.h>
 #include <par/process.h>
 #include <par/queue.h>
