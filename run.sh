@@ -66,15 +66,13 @@ cmd_examples() {
 }
 
 # par-scale with its defaults (compute and queue, every mode, 1..cores
-# workers), then where the plot and the JSON are.
+# workers); it says where the plot is (or why there is none), then the JSON.
 cmd_demo() {
 	ensure_pkgs "${PKGS_BUILD[@]}" "${PKGS_DEMO[@]}"
 	build default
 	echo
 	echo "== par-scale (build/default/tools/par-scale --help for more)"
 	build/default/tools/par-scale --plot build/par-scale.png --json build/par-scale.json
-	echo
-	[ -s build/par-scale.png ] && echo "plot: build/par-scale.png"
 	echo "data: build/par-scale.json"
 }
 
