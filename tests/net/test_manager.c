@@ -369,6 +369,51 @@ static void stop_answers_parked_gets_with_epipe(void **state)
 	assert_int_equal(g.got, -EPIPE);
 }
 
+static void small_out(struct par_manager_opts *o)
+{
+	o->out_max = 16 << 10;
+}
+
+static void batches_are_bounded(void **state)
+{
+	(void)state;
+	struct nt_server *s = nt_start(4, small_out);
+	struct par_client *c = nt_connect(s);
+	struct par_rqueue *q = nt_open(c, "tasks");
+	static char big[100][1024];
+	struct par_msg in[10], out[100];
+	int64_t t0;
+
+	for (int i = 0; i < 10; i++)
+		in[i] = (struct par_msg){ .data = big[i], .len = 1024 };
+	/* Room for 4: timeout 0 puts what fits; a timeout waits for the rest
+	 * until it runs out. */
+	assert_int_equal(par_rqueue_put_many(q, in, 10, 0), 4);
+	assert_int_equal(par_rqueue_put_many(q, in, 10, 0), -EAGAIN);
+	t0 = par_now_ns();
+	assert_int_equal(par_rqueue_put_many(q, in, 10, 30 * PAR_TEST_MS), -ETIMEDOUT);
+	assert_true(par_now_ns() - t0 >= 30 * PAR_TEST_MS);
+	for (int i = 0; i < 100; i++)
+		out[i] = (struct par_msg){ .data = big[i], .cap = 1024 };
+	assert_int_equal(par_rqueue_get_many(q, out, 100, 0), 4);
+	par_rqueue_close(q);
+	par_client_close(c);
+	nt_stop(s);
+
+	/* An answer stops at out_max (16 KiB here), with at least one message. */
+	s = nt_start(1000, small_out);
+	c = nt_connect(s);
+	q = nt_open(c, "tasks");
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(par_rqueue_put_many(q, in, 10, 0), 10);
+	int n = par_rqueue_get_many(q, out, 100, 0);
+	assert_true(n >= 1 && n < 16);
+	assert_int_equal(par_rqueue_size(q), 100 - n);
+	par_rqueue_close(q);
+	par_client_close(c);
+	nt_stop(s);
+}
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(backend_is_the_one_asked_for),
 	cmocka_unit_test(put_then_get),
@@ -376,6 +421,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(parked_get_is_served_by_a_put),
 	cmocka_unit_test(full_queue_parks_puts),
 	cmocka_unit_test(batches_in_one_request),
+	cmocka_unit_test(batches_are_bounded),
 	cmocka_unit_test(pipelined_puts_keep_order),
 	cmocka_unit_test(async_failures_reach_flush),
 	cmocka_unit_test(status_reports_counters_and_queues),
