@@ -22,9 +22,9 @@ static const char *si(double v, char *buf, size_t cap)
 /* Seconds as "812 us", "3.20 ms", "1.25 s". */
 static const char *dur(double s, char *buf, size_t cap)
 {
-	if (s < 1e-3)
+	if (s < 999.5e-6)
 		snprintf(buf, cap, "%.0f us", s * 1e6);
-	else if (s < 1)
+	else if (s < 0.9995)
 		snprintf(buf, cap, "%.3g ms", s * 1e3);
 	else
 		snprintf(buf, cap, "%.3g s", s);
