@@ -364,9 +364,10 @@ static void stop_answers_parked_gets_with_epipe(void **state)
 
 	assert_int_equal(pthread_create(&t, NULL, get_thread, &g), 0);
 	assert_true(nt_until(s, one_get_waits, 5 * PAR_TEST_SEC));
-	nt_stop(s);
+	assert_int_equal(par_manager_stop(s->m), 0);
 	pthread_join(t, NULL);
 	assert_int_equal(g.got, -EPIPE);
+	nt_stop(s);
 }
 
 static void small_out(struct par_manager_opts *o)
