@@ -2,6 +2,7 @@
 #include "sched_impl.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -22,10 +23,9 @@ int par__bitmap_list(hwloc_const_bitmap_t b, int *out, int max)
 }
 
 /* Finish a topology whose source is set: load it and compute allowed. */
+/* Compute allowed for a loaded topology. */
 static int finish_load(struct par_topo *t)
 {
-	if (hwloc_topology_load(t->h) != 0)
-		return -EINVAL;
 	t->this_machine = hwloc_topology_is_thissystem(t->h);
 	t->allowed = hwloc_bitmap_dup(hwloc_topology_get_allowed_cpuset(t->h));
 	if (t->allowed == NULL)
@@ -55,6 +55,8 @@ static int load(int (*set_source)(hwloc_topology_t, const char *), const char *a
 	int r = 0;
 	if (set_source != NULL && set_source(t->h, arg) != 0)
 		r = err_source;
+	if (r == 0 && hwloc_topology_load(t->h) != 0)
+		r = -EINVAL;
 	if (r == 0)
 		r = finish_load(t);
 	if (r != 0) {
@@ -65,10 +67,47 @@ static int load(int (*set_source)(hwloc_topology_t, const char *), const char *a
 	return 0;
 }
 
+/* This machine's topology, probed once per process: probing is slow (hwloc
+ * moves itself onto every CPU in turn), and pools load it at each create.
+ * Each par_topo_load works on its own copy; the allowed CPUs are computed
+ * afresh each time, since the process's binding may have changed. */
+static hwloc_topology_t machine;
+static pthread_once_t machine_once = PTHREAD_ONCE_INIT;
+
+static void machine_probe(void)
+{
+	hwloc_topology_t h;
+
+	if (hwloc_topology_init(&h) != 0)
+		return;
+	if (hwloc_topology_load(h) != 0) {
+		hwloc_topology_destroy(h);
+		return;
+	}
+	machine = h;
+}
+
 int par_topo_load(struct par_topo **out)
 {
-	int r = load(NULL, NULL, 0, out);
-	return r == -EINVAL ? -EIO : r;
+	if (out == NULL)
+		return -EINVAL;
+	pthread_once(&machine_once, machine_probe);
+	if (machine == NULL)
+		return -EIO;
+	struct par_topo *t = calloc(1, sizeof(*t));
+	if (t == NULL)
+		return -ENOMEM;
+	int r = hwloc_topology_dup(&t->h, machine) == 0 ? finish_load(t) : -ENOMEM;
+	if (r != 0) {
+		if (t->h == NULL) {
+			free(t);
+			return r;
+		}
+		par_topo_destroy(t);
+		return r == -EINVAL ? -EIO : r;
+	}
+	*out = t;
+	return 0;
 }
 
 int par_topo_load_synthetic(const char *desc, struct par_topo **out)
