@@ -25,19 +25,33 @@ static int echo64(const void *arg, size_t len, struct par_task_out *out)
 	return par_task_out_set(out, arg, len);
 }
 
-// The map work: a little arithmetic per 8-byte input (what OpenMP runs too).
-static inline int64_t map_work(int64_t x)
+// Map work per 8-byte input. light: a little arithmetic, the same as
+// bench/python/pool_baseline.py's (what Python's chunked map is measured on);
+// heavy: 256 rounds of an integer hash (well under a microsecond), run by the
+// pool and by OpenMP alike, so that comparison is about handing out chunks.
+static inline int64_t light_work(int64_t x)
 {
 	return x * x + 3;
 }
 
+static inline int64_t heavy_work(int64_t x)
+{
+	uint64_t h = (uint64_t)x;
+	for (int i = 0; i < 256; i++) {
+		h ^= h >> 33;
+		h *= 0xff51afd7ed558ccdULL;
+	}
+	return (int64_t)h;
+}
+
+template <int64_t (*work)(int64_t)>
 static int map_task(const void *arg, size_t len, struct par_task_out *out)
 {
 	int64_t x;
 	if (len != sizeof(x))
 		return -1;
 	std::memcpy(&x, arg, sizeof(x));
-	x = map_work(x);
+	x = work(x);
 	return par_task_out_set(out, &x, sizeof(x));
 }
 
@@ -77,7 +91,7 @@ static void submit_batch(benchmark::State &st, enum par_pool_kind kind, par_task
 	par_pool_destroy(p);
 }
 
-static void map_batch(benchmark::State &st, enum par_pool_kind kind)
+static void map_batch(benchmark::State &st, enum par_pool_kind kind, par_task_fn fn)
 {
 	const size_t n = 100000;
 	std::vector<int64_t> vals(n);
@@ -91,7 +105,7 @@ static void map_batch(benchmark::State &st, enum par_pool_kind kind)
 	}
 	for (auto _ : st) {
 		struct par_map_out *out = nullptr;
-		if (par_pool_map(p, map_task, in.data(), n, 1000, PAR_FOREVER, &out) != 0) {
+		if (par_pool_map(p, fn, in.data(), n, 1000, PAR_FOREVER, &out) != 0) {
 			st.SkipWithError("map");
 			break;
 		}
@@ -109,7 +123,7 @@ static void openmp_for(benchmark::State &st)
 	for (auto _ : st) {
 #pragma omp parallel for schedule(dynamic, 1000)
 		for (int64_t i = 0; i < n; i++)
-			out[i] = map_work(i);
+			out[i] = heavy_work(i);
 		benchmark::DoNotOptimize(out.data());
 	}
 	st.SetItemsProcessed(st.iterations() * n);
@@ -127,13 +141,19 @@ BENCHMARK_CAPTURE(submit_batch, threads_64, PAR_POOL_THREADS, echo64, 64)
 BENCHMARK_CAPTURE(submit_batch, procs_64, PAR_POOL_PROCESSES, echo64, 64)
 	->Name("par_pool_processes/roundtrip/64")
 	->UseRealTime();
-BENCHMARK_CAPTURE(map_batch, threads, PAR_POOL_THREADS)
+BENCHMARK_CAPTURE(map_batch, threads, PAR_POOL_THREADS, map_task<light_work>)
 	->Name("par_pool_threads/map_chunk1000/8")
 	->UseRealTime();
-BENCHMARK_CAPTURE(map_batch, procs, PAR_POOL_PROCESSES)
+BENCHMARK_CAPTURE(map_batch, procs, PAR_POOL_PROCESSES, map_task<light_work>)
 	->Name("par_pool_processes/map_chunk1000/8")
 	->UseRealTime();
-BENCHMARK(openmp_for)->Name("openmp/map_chunk1000/8")->UseRealTime();
+BENCHMARK_CAPTURE(map_batch, threads_heavy, PAR_POOL_THREADS, map_task<heavy_work>)
+	->Name("par_pool_threads/map_work_chunk1000/8")
+	->UseRealTime();
+BENCHMARK_CAPTURE(map_batch, procs_heavy, PAR_POOL_PROCESSES, map_task<heavy_work>)
+	->Name("par_pool_processes/map_work_chunk1000/8")
+	->UseRealTime();
+BENCHMARK(openmp_for)->Name("openmp/map_work_chunk1000/8")->UseRealTime();
 
 int main(int argc, char **argv)
 {

@@ -46,11 +46,32 @@ void par__future_resolve(struct par_pool *p, struct par_future *f, int status, c
 	future_unref(f);
 }
 
+/* How long a waiter polls before it sleeps: a task's result often lands
+ * within a microsecond or two, and a futex sleep plus wake costs more. */
+#define FUTURE_SPIN_NS 3000
+
+static int spin_until_done(const struct par_future *f)
+{
+	int64_t until = par_now_ns() + FUTURE_SPIN_NS;
+
+	do {
+		for (int i = 0; i < 32; i++) {
+			/* acquire: pairs with the release in par__future_resolve */
+			if (__atomic_load_n(&f->state, __ATOMIC_ACQUIRE) & PAR__FUT_DONE)
+				return 1;
+			__builtin_ia32_pause();
+		}
+	} while (par_now_ns() < until);
+	return 0;
+}
+
 int par_future_wait(struct par_future *f, int64_t timeout_ns)
 {
 	if (f == NULL)
 		return -EINVAL;
 	int64_t deadline = par_deadline(timeout_ns);
+	if (timeout_ns != 0 && spin_until_done(f))
+		return 0;
 	for (;;) {
 		/* acquire: pairs with the release in par__future_resolve */
 		uint32_t s = __atomic_load_n(&f->state, __ATOMIC_ACQUIRE);
