@@ -5,8 +5,9 @@ Benchmarks are named impl/case/bytes (anything after that, like /real_time, is
 ignored). For every case/bytes that has a par implementation (impl starting
 with "par_") and at least one other, print par's items/s and its ratio to
 each other implementation measured in the same run, in any of the files given
-(medians when the run used repetitions; a peer from another file, such as the
-Python baseline, is marked *). par_ring is compared with the lock-free rings
+(medians when the run used repetitions). A peer from another file counts
+only where that file measures no par implementation itself (a baseline's
+file, such as the Python baseline's), and is marked *. par_ring is compared with the lock-free rings
 (RINGS), par_queue and the other par_ implementations with everything else
 (the message queues). Each file's cache-line round-trip probe and
 CPUs are printed first. Then the project's aims: each measured ratio beside
@@ -66,10 +67,12 @@ def load(paths):
         print(f"== {path}")
         print(f"   cpus {ctx.get('par_cpus', '?')}, cache-line round trip "
               f"{ctx.get('par_cacheline_rtt_ns', '?')} ns, host {ctx.get('host_name', '?')}")
-        for name, rate in rows(doc):
-            parts = name.split("/")
+        mine = [(n.split("/"), r) for n, r in rows(doc)]
+        # A file without par implementations is a baseline for every file.
+        src = i if any(p[0].startswith("par_") for p, _ in mine) else -1
+        for parts, rate in mine:
             if len(parts) >= 3:
-                groups["/".join(parts[1:3])][parts[0]] = (rate, i)
+                groups["/".join(parts[1:3])][parts[0]] = (rate, src)
     return groups
 
 
@@ -81,15 +84,15 @@ def table(groups):
     for case, impls in sorted(groups.items(), key=order):
         pars = {k: v for k, v in impls.items() if k.startswith("par_")}
         for impl, (rate, src) in sorted(pars.items()):
-            others = peers_of(impl, impls)
+            others = {k: v for k, v in peers_of(impl, impls).items() if v[1] in (src, -1)}
             line = f"   {impl + '/' + case:36s} {fmt(rate)}"
             if others:
                 best = max(r for r, _ in others.values())
                 line += f"   x{rate / best:6.2f} best peer;"
-                line += "".join(f"  x{rate / r:.2f} {k}{'*' if s != src else ''}"
+                line += "".join(f"  x{rate / r:.2f} {k}{'*' if s == -1 else ''}"
                                 for k, (r, s) in sorted(others.items()))
             print(line)
-    if len({s for impls in groups.values() for _, s in impls.values()}) > 1:
+    if any(s == -1 for impls in groups.values() for _, s in impls.values()):
         print("   (* measured by another program of this run)")
 
 
@@ -100,7 +103,8 @@ def aims(groups):
         peers = groups.get(case, {})
         mine = peers.get(impl)
         if base is None:
-            others = {k: r for k, (r, _) in peers_of(impl, peers).items()}
+            others = {k: r for k, (r, s) in peers_of(impl, peers).items()
+                      if mine and s in (mine[1], -1)}
             bname = max(others, key=others.get) if others else None
             label, theirs = f"best peer ({bname or '?'})", others.get(bname)
         else:
