@@ -5,8 +5,8 @@
 set -u
 tool=$1
 dir=$(mktemp -d)
-spid=
-trap '[ -n "$spid" ] && kill $spid 2>/dev/null; rm -rf "$dir"' EXIT
+spid= wpid=
+trap '[ -n "$spid" ] && kill $spid 2>/dev/null; [ -n "$wpid" ] && kill $wpid 2>/dev/null; rm -rf "$dir"' EXIT
 skip_if_refused() { # the backend in $PAR_NET_BACKEND may be refused here
 	grep -q "refused\|not permitted\|not supported" "$1" && { echo "backend refused: skipped"; exit 77; }
 }
@@ -23,9 +23,15 @@ cp "$dir/key" "$dir/open" && chmod 644 "$dir/open"
 "$tool" serve --listen 127.0.0.1:0 --authkey-file "$dir/open" --queue q >"$dir/open.out" 2>&1
 [ $? -eq 1 ] && grep -q "permission denied" "$dir/open.out" || fail "a readable key file must be refused"
 
-timeout 60 "$tool" serve --listen 127.0.0.1:0 --authkey-file "$dir/key" \
+# No `timeout` around the server: it forwards our SIGTERM to its whole process
+# group and follows it with SIGCONT, which can catch LeakSanitizer's exit-time
+# tracer (a clone of the server, ptrace-stopping it) and hang both. A
+# watchdog kills the server instead if it outlives 60 s.
+"$tool" serve --listen 127.0.0.1:0 --authkey-file "$dir/key" \
 	--queue tasks --queue results:8 >"$dir/serve.out" 2>"$dir/serve.err" &
 spid=$!
+(sleep 60 && kill -9 $spid) >/dev/null 2>&1 &
+wpid=$!
 for _ in $(seq 100); do
 	grep -q "^listening on" "$dir/serve.out" && break
 	kill -0 $spid 2>/dev/null || break
