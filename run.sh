@@ -118,11 +118,15 @@ cmd_bench() {
 			--benchmark_out="build/bench/$(basename "$b").json" --benchmark_out_format=json
 		json+=("build/bench/$(basename "$b").json")
 	done
-	# The Python baseline (multiprocessing.Queue), a peer in the summary.
-	echo "== bench/python/mp_queue.py"
-	if python3 bench/python/mp_queue.py build/bench/python_mp_queue.json; then
-		json+=(build/bench/python_mp_queue.json)
-	fi
+	# The Python baselines (multiprocessing.Queue, Pool, BaseManager) and
+	# Redis where it is installed: peers in the summary.
+	local py
+	for py in mp_queue pool_baseline manager_baseline redis_baseline; do
+		echo "== bench/python/$py.py"
+		if python3 "bench/python/$py.py" "build/bench/python_$py.json"; then
+			json+=("build/bench/python_$py.json")
+		fi
+	done
 	echo
 	python3 bench/summarize.py "${json[@]}"
 }

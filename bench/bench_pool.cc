@@ -136,10 +136,10 @@ BENCHMARK_CAPTURE(submit_batch, procs_empty, PAR_POOL_PROCESSES, empty_task, 0)
 	->Name("par_pool_processes/empty_submit/0")
 	->UseRealTime();
 BENCHMARK_CAPTURE(submit_batch, threads_64, PAR_POOL_THREADS, echo64, 64)
-	->Name("par_pool_threads/roundtrip/64")
+	->Name("par_pool_threads/task_roundtrip/64")
 	->UseRealTime();
 BENCHMARK_CAPTURE(submit_batch, procs_64, PAR_POOL_PROCESSES, echo64, 64)
-	->Name("par_pool_processes/roundtrip/64")
+	->Name("par_pool_processes/task_roundtrip/64")
 	->UseRealTime();
 BENCHMARK_CAPTURE(map_batch, threads, PAR_POOL_THREADS, map_task<light_work>)
 	->Name("par_pool_threads/map_chunk1000/8")

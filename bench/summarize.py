@@ -22,11 +22,24 @@ from collections import defaultdict
 
 # (par benchmark, baseline or None for the best peer of its case, aim)
 AIMS = [
+    # shm (issue 3)
     ("par_ring/spsc/8", None, 1.0),
     ("par_ring/spsc_burst32/8", None, 1.5),
     ("par_queue/xproc/64", "pipe/xproc/64", 10),
     ("par_queue/xproc_batch32/64", "pipe/xproc/64", 20),
     ("par_queue/xproc/64", "python_mp_queue/xproc/64", 100),
+    # sched: the Pool (issue 4)
+    ("par_pool_threads/empty_submit/0", "python_pool/empty_submit/0", 100),
+    ("par_pool_processes/empty_submit/0", "python_pool/empty_submit/0", 50),
+    ("par_pool_threads/map_chunk1000/8", "python_pool/map_chunk1000/8", 1),
+    ("par_pool_processes/map_chunk1000/8", "python_pool/map_chunk1000/8", 1),
+    ("par_pool_threads/map_work_chunk1000/8", "openmp/map_work_chunk1000/8", 0.5),
+    ("par_pool_processes/map_work_chunk1000/8", "openmp/map_work_chunk1000/8", 0.5),
+    # net: managers (issue 5); a blocking call within 1.5x of a bare round trip
+    ("par_net_uring/roundtrip/64", "tcp_pingpong/roundtrip/64", 1 / 1.5),
+    ("par_net_epoll/roundtrip/64", "tcp_pingpong/roundtrip/64", 1 / 1.5),
+    ("par_net_uring/roundtrip/64", "python_manager/roundtrip/64", 4),
+    ("par_net_uring/put_pipelined/64", "python_manager/put_pipelined/64", 100),
 ]
 
 # Peers that are rings of fixed-size elements: par_ring's peers.
