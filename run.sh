@@ -16,6 +16,9 @@ cd "$(dirname "$0")"
 PKGS_BUILD=(gcc g++ make cmake ninja-build pkg-config clang-format libcmocka-dev libnuma-dev libhwloc-dev liburing-dev libssl-dev)
 PKGS_BENCH=(libbenchmark-dev python3 libboost-dev libck-dev dpdk-dev)
 PKGS_DEMO=(gnuplot-nox python3)
+# The tests also check JSON with python3, plots with gnuplot, and fuzz the
+# frame parser with clang's libFuzzer.
+PKGS_TEST=(python3 gnuplot-nox clang libclang-rt-14-dev)
 
 missing_pkgs() {
 	local p
@@ -92,7 +95,7 @@ cmd_static() {
 }
 
 cmd_test() {
-	ensure_pkgs "${PKGS_BUILD[@]}"
+	ensure_pkgs "${PKGS_BUILD[@]}" "${PKGS_TEST[@]}"
 	local preset
 	# ThreadSanitizer and ASan+UBSan first, the full normal build last, so the
 	# run ends with ctest's summary of every test (or stops at the first
