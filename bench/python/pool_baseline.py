@@ -10,6 +10,7 @@ usage: pool_baseline.py OUT.json
 import json
 import multiprocessing as mp
 import os
+import platform
 import statistics
 import sys
 import time
@@ -51,7 +52,9 @@ def main(argv):
     with mp.get_context("fork").Pool(workers) as pool:
         rows = [bench("python_pool/empty_submit/0", rate_apply, pool, 5000),
                 bench("python_pool/map_chunk1000/8", rate_map, pool, 100000)]
-    doc = {"context": {"python": sys.version.split()[0], "workers": workers},
+    cpus = sorted(os.sched_getaffinity(0))
+    doc = {"context": {"python": sys.version.split()[0], "workers": workers,
+                       "par_cpus": ",".join(map(str, cpus)), "host_name": platform.node()},
            "benchmarks": rows}
     with open(argv[1], "w") as f:
         json.dump(doc, f, indent=1)
