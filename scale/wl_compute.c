@@ -127,6 +127,16 @@ static void triad(struct mem_local *m, size_t i0, size_t i1, struct par__scale_r
 	}
 }
 
+/* 1 when the triad's result (b + 3c = 7) is in a[0..n), sampled every 4096
+ * elements and at the end: a skipped or wrong triad cannot pass. */
+static int triad_done(const struct mem_local *m, size_t n)
+{
+	for (size_t i = 0; i < n; i += 4096)
+		if (m->a[i] != 7.0)
+			return 0;
+	return n == 0 || m->a[n - 1] == 7.0;
+}
+
 static int memory_work(struct par__scale_run *r, unsigned chunk, unsigned worker,
 		       struct par__scale_done *d)
 {
@@ -136,12 +146,14 @@ static int memory_work(struct par__scale_run *r, unsigned chunk, unsigned worker
 	if (m == NULL)
 		return -EINVAL;
 	d->units = todo * MEM_BYTES;
+	size_t touched = todo < m->n ? (size_t)todo : m->n;
 	while (todo > 0) {
 		size_t n = todo < m->n ? (size_t)todo : m->n;
 		triad(m, 0, n, r);
 		todo -= n;
 	}
-	d->checksum = d->units;
+	/* the checksum is the units only when the arrays hold the result */
+	d->checksum = triad_done(m, touched) ? d->units : 0;
 	return 0;
 }
 

@@ -96,7 +96,10 @@ int par_pool_create(const struct par_pool_opts *opts, struct par_pool **out)
 						  : par__pool_procs_start(p);
 	}
 	if (r != 0) {
-		pool_free(p);
+		if (p->eng != NULL) /* a half-started engine: stop what did start */
+			par_pool_destroy(p);
+		else
+			pool_free(p);
 		return r;
 	}
 	*out = p;

@@ -169,9 +169,15 @@ void par__pool_procs_free(struct par_pool *p)
 
 	if (e == NULL)
 		return;
-	for (unsigned i = 0; e->w != NULL && i < p->nworkers; i++)
+	/* workers still running here had no manager (a start that failed
+	 * half-way): nobody else will ever stop them */
+	for (unsigned i = 0; e->w != NULL && i < p->nworkers; i++) {
+		int status;
+		if (e->w[i].pid > 0 && kill(e->w[i].pid, SIGKILL) == 0)
+			par__child_wait(e->w[i].pid, PAR_NO_DEADLINE, &status);
 		if (e->w[i].inbox != NULL)
 			par_queue_close(e->w[i].inbox);
+	}
 	if (e->mailbox != NULL)
 		par_queue_close(e->mailbox);
 	free(e->w);

@@ -136,7 +136,7 @@ int par__pool_threads_terminate(struct par_pool *p)
 	unsigned char *buf = malloc(p->msg_max);
 
 	par__pool_threads_close(p);
-	for (unsigned k = 0; buf != NULL && k < p->nnodes; k++) {
+	for (unsigned k = 0; buf != NULL && e->q != NULL && k < p->nnodes; k++) {
 		while (e->q[k] != NULL && par_queue_get(e->q[k], buf, p->msg_max, 0) >= 0) {
 			struct par__task_msg m;
 			memcpy(&m, buf, sizeof(m));
