@@ -130,6 +130,20 @@ PAR_API int par_manager_listen(struct par_manager *m, const char *addr);
  * NULL (cap 0) to ask only the port. */
 PAR_API int par_manager_address(const struct par_manager *m, char *buf, size_t cap);
 
+/* Also listen for Python clients on "HOST:PORT": Python's
+ * multiprocessing.managers protocol (BaseManager with authkey = this
+ * manager's key, any CPython 3.8 to 3.13, either challenge dialect). A
+ * Python worker that register()s a queue's name as a typeid and calls
+ * m.<name>() gets that queue as a queue.Queue proxy: put, get, put_nowait,
+ * get_nowait, qsize, empty, full, task_done, join, and shutdown (3.13).
+ * queue.Empty and queue.Full reach Python as those exceptions. Values cross
+ * as par/python.h says; items are kept as pickles the server never runs.
+ * Before serving; the same errors as par_manager_listen. */
+PAR_API int par_manager_listen_python(struct par_manager *m, const char *addr);
+
+/* The Python listener's address, as par_manager_address. */
+PAR_API int par_manager_python_address(const struct par_manager *m, char *buf, size_t cap);
+
 /* Serve in the calling thread until par_manager_stop: then answer what was
  * read (parked requests get -EPIPE), flush for at most stop_flush_ns, close
  * every connection and the listening socket, and return 0. -ENOTCONN (not

@@ -12,6 +12,7 @@
  * scale.h    the scaling profiler behind par-scale
  * net.h      network backends, authkey, protocol limits
  * manager.h  remote managers: named queues served over TCP, and their client
+ * python.h   values and pickles shared with Python; a client of Python managers
  */
 #ifndef PAR_PAR_H
 #define PAR_PAR_H
@@ -21,6 +22,7 @@
 #include <par/net.h>
 #include <par/pool.h>
 #include <par/process.h>
+#include <par/python.h>
 #include <par/queue.h>
 #include <par/ring.h>
 #include <par/scale.h>
