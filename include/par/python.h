@@ -207,11 +207,11 @@ PAR_API int par_pymanager_connect(const char *addr, const struct par_authkey *ke
  * before. NULL is a no-op. */
 PAR_API void par_pymanager_close(struct par_pymanager *m);
 
-/* m.<typeid>(): ask the server for the object registered as typeid (a
+/* m.<type_id>(): ask the server for the object registered as type_id (a
  * queue.Queue), taking a reference to it as a Python proxy does. 0;
- * -ENOENT (no such typeid), -EREMOTEIO (another remote error), or a
+ * -ENOENT (no such type_id), -EREMOTEIO (another remote error), or a
  * connection error. */
-PAR_API int par_pymanager_queue(struct par_pymanager *m, const char *typeid,
+PAR_API int par_pymanager_queue(struct par_pymanager *m, const char *type_id,
 				struct par_pyqueue **out);
 
 /* Give the reference back (decref) and free the handle. NULL is a no-op. */
