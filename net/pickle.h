@@ -58,6 +58,11 @@ struct par__pk {
 	uint32_t wgen;
 	uint32_t wbusy; /* being written (cycle guard) */
 	uint64_t cap;	/* the reader's own: room in v / ops */
+	/* par__pk_read's depth check and par__pk_to_py's own scratch, valid
+	 * while rgen is the current pass's number */
+	uint32_t rgen;
+	uint32_t rstate;
+	uint64_t rval, roff;
 };
 
 /* Nodes and their arrays, freed all at once. The budget bounds what one
@@ -69,19 +74,47 @@ struct par__pkarena {
 	size_t limit;
 };
 
+/* The limit callers give the reader of an n-byte pickle: room for any
+ * pickle Python writes (at most about 100 bytes of nodes per input byte),
+ * and what a hostile one may cost at most. */
+#define PAR__PK_LIMIT(n) ((size_t)4096 + (size_t)128 * (size_t)(n))
+
 void par__pkarena_init(struct par__pkarena *a, size_t limit);
 void par__pkarena_free(struct par__pkarena *a);
+/* size zeroed bytes (aligned for any node or array), or NULL with *err
+ * -E2BIG (past the limit) or -ENOMEM. */
+void *par__pkarena_alloc(struct par__pkarena *a, size_t size, int *err);
+
+/* A fresh pass or message number (never 0), unique in the process until
+ * it wraps after 2^32 - 1 of them: what rgen and wgen are compared with. */
+uint32_t par__pk_gen(void);
 
 /* Nesting the reader and writer accept (containers within containers). */
 #define PAR__PK_DEPTH PAR_PY_DEPTH_MAX
 
 /* Read the pickle p[0..n) into nodes from a. Strings and bytes point into
- * p, which must outlive the nodes. 0 with *out; -EPROTO with *why
+ * p (or into static names: Python 2 module names of protocol 2 GLOBALs are
+ * mapped as Python's _compat_pickle does for the common ones), which must
+ * outlive the nodes. Ints that fit 64 bits are INT whatever opcode carried
+ * them; the nesting checked is the depth of the first visit of each node in
+ * the writer's order (children of containers, an OBJ's callable, args,
+ * kwargs then ops). FRAME is skipped; STOP must leave exactly one value and
+ * no mark, and end the input. 0 with *out; -EPROTO with *why
  * (truncated, malformed, an opcode outside the subset, memo index out of
  * range, stack or mark misuse, nesting past PAR__PK_DEPTH), -E2BIG (the
  * arena's limit), -ENOMEM. */
 int par__pk_read(struct par__pkarena *a, const uint8_t *p, size_t n, struct par__pk **out,
 		 const char **why);
+
+/* The i-th child slot of k in the writer's order (a container's items, a
+ * dict's keys and values in turn; an OBJ's callable, args, kwargs, then
+ * each op's x and y): 1 with *c (NULL for an empty slot), 0 past the last.
+ * Other kinds have none (a GLOBAL's two strings are not children). */
+int par__pk_child(const struct par__pk *k, uint64_t i, struct par__pk **c);
+
+/* 1 when s[0..n) is strict UTF-8 (no surrogates, no overlong forms, at
+ * most U+10FFFF), else 0. */
+int par__pk_utf8(const uint8_t *s, size_t n);
 
 /* Lookups on read nodes. */
 int par__pk_is_str(const struct par__pk *k, const char *s); /* 1: a STR equal to s */
@@ -108,7 +141,9 @@ struct par__pkw {
 void par__pkw_init(struct par__pkw *w);
 void par__pkw_free(struct par__pkw *w);
 /* Start a message: empty the buffer (keeping its memory), reset the memo,
- * write PROTO 4. */
+ * write PROTO 4. The message number is unique in the process, so one graph
+ * may be written by several writers, one at a time (the nodes' writer
+ * fields are not shared between threads). */
 void par__pkw_begin(struct par__pkw *w);
 /* Write STOP. 0 or the sticky error. */
 int par__pkw_end(struct par__pkw *w);
