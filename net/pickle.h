@@ -178,7 +178,10 @@ void par__pkw_py(struct par__pkw *w, const struct par_py *v);
 
 /* The node as a par_py tree in one allocation (release with par_py_free):
  * parts of other kinds become PAR_PY_PICKLE values holding their own
- * pickles. 0, -E2BIG, -ENOMEM. */
+ * pickles (see par_py_loads for which and for cycles). Uses the nodes'
+ * rgen/rstate/rval/roff and, for the parts, the writer's fields: one
+ * thread at a time per graph. 0, -EPROTO (lists and tuples nested past
+ * PAR_PY_DEPTH_MAX), -E2BIG, -ENOMEM. */
 int par__pk_to_py(const struct par__pk *k, struct par_py **out);
 
 #endif /* PAR_NET_PICKLE_H */

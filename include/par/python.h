@@ -167,10 +167,18 @@ static inline struct par_py par_py_list(const struct par_py *items, size_t n)
 PAR_API ssize_t par_py_dumps(const struct par_py *v, void *buf, size_t cap);
 
 /* Read the pickle p[0..len) into a tree in one allocation (*out; release
- * with par_py_free). 0; -EPROTO (not a pickle, truncated, malformed, or an
- * opcode outside protocols 2-5's data opcodes, with bounded memory whatever
- * the input), -E2BIG (the tree would pass 16 M values, e.g. a structure
- * sharing one part many times), -ENOMEM. Thread-safe. */
+ * with par_py_free). A part shared in the pickle is copied at each place.
+ * Parts of other types become PAR_PY_PICKLE values, and so do a bytearray,
+ * an int past 64 bits, and a str that is not strict UTF-8 (a lone
+ * surrogate); a list or tuple that contains itself (through lists and
+ * tuples) becomes one PAR_PY_PICKLE holding the whole cycle, the outermost
+ * one the walk meets (l = [l] is all one). Protocol 2's bytes
+ * (_codecs.encode(s, 'latin1')) are bytes. 0; -EPROTO (not a pickle,
+ * truncated, malformed, an opcode outside protocols 2-5's data opcodes, or
+ * nesting past PAR_PY_DEPTH_MAX, with memory bounded by a multiple of len
+ * whatever the input), -E2BIG (the tree would pass 16 M values, or 256 MiB
+ * of strings and pickle parts, e.g. a structure sharing one part many
+ * times), -ENOMEM. Thread-safe. */
 PAR_API int par_py_loads(const void *p, size_t len, struct par_py **out);
 
 PAR_API void par_py_free(struct par_py *v);
@@ -180,13 +188,16 @@ PAR_API void par_py_free(struct par_py *v);
 PAR_API int par_py_is_pickle(const void *msg, size_t len);
 
 /* 1 when a and b are the same value (floats compared by bits, PAR_PY_PICKLE
- * by bytes), else 0. */
+ * by bytes, bools by truth), else 0; two NULLs are equal, and trees nested
+ * past PAR_PY_DEPTH_MAX are not. */
 PAR_API int par_py_equal(const struct par_py *a, const struct par_py *b);
 
 /* Python's repr() of v into buf (cap bytes, NUL-terminated when cap > 0),
  * e.g. "('3 * 3 = 9', 9, b'\\x00', None)"; a PAR_PY_PICKLE shows as
- * "<pickle of N bytes>". Returns the full length (as snprintf), -EINVAL, or
- * -ELOOP. */
+ * "<pickle of N bytes>". Floats are the shortest text that reads back, as
+ * Python's; in a str non-ASCII characters are kept except U+0080..U+00A0
+ * and U+00AD (shown \\xNN; Python escapes some rarer unprintable ones too).
+ * Returns the full length (as snprintf), -EINVAL, or -ELOOP. */
 PAR_API int par_py_repr(const struct par_py *v, char *buf, size_t cap);
 
 /* ---- Client of a Python manager ----------------------------------------- */
