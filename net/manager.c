@@ -89,6 +89,7 @@ int par_manager_create(const struct par_authkey *key, const struct par_manager_o
 	m->key = *key;
 	atomic_store(&m->backend, b);
 	m->lfd = -1;
+	m->pylfd = -1;
 	m->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (m->stop_fd < 0) {
 		r = -errno;
@@ -117,6 +118,8 @@ static int add(struct par_manager *m, const char *name, struct par__sq *q)
 			r = -EEXIST;
 	if (r == 0) {
 		q->id = m->nq;
+		/* stable, and shaped like the '%x' % id(obj) Python sends */
+		snprintf(q->pyident, sizeof(q->pyident), "7f%010x", 0x1000u + 0x10u * q->id);
 		m->queues[m->nq++] = q;
 	}
 	pthread_mutex_unlock(&m->qlock);
@@ -166,6 +169,15 @@ struct par__sq *par__srv_queue_named(struct par_manager *m, const uint8_t *name,
 	return NULL;
 }
 
+struct par__sq *par__srv_queue_pyident(struct par_manager *m, const uint8_t *ident, size_t len)
+{
+	for (uint32_t i = 0; i < m->nq; i++)
+		if (strlen(m->queues[i]->pyident) == len &&
+		    memcmp(m->queues[i]->pyident, ident, len) == 0)
+			return m->queues[i];
+	return NULL;
+}
+
 static int listen_one(const struct addrinfo *ai)
 {
 	int one = 1;
@@ -182,13 +194,15 @@ static int listen_one(const struct addrinfo *ai)
 	return fd;
 }
 
-int par_manager_listen(struct par_manager *m, const char *addr)
+static int listen_at(struct par_manager *m, const char *addr, int *lfd)
 {
 	struct addrinfo *res;
 
 	if (m == NULL)
 		return -EINVAL;
-	if (m->lfd >= 0)
+	if (*lfd >= 0)
+		return -EBUSY;
+	if (atomic_load(&m->serving))
 		return -EBUSY;
 	int r = par__addr_resolve(addr, 1, &res);
 	if (r != 0)
@@ -199,21 +213,29 @@ int par_manager_listen(struct par_manager *m, const char *addr)
 	freeaddrinfo(res);
 	if (r < 0)
 		return r;
-	m->lfd = r;
+	*lfd = r;
 	return 0;
 }
 
-int par_manager_address(const struct par_manager *m, char *buf, size_t cap)
+int par_manager_listen(struct par_manager *m, const char *addr)
+{
+	return m == NULL ? -EINVAL : listen_at(m, addr, &m->lfd);
+}
+
+int par_manager_listen_python(struct par_manager *m, const char *addr)
+{
+	return m == NULL ? -EINVAL : listen_at(m, addr, &m->pylfd);
+}
+
+static int address_of(int lfd, char *buf, size_t cap)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
 	char tmp[128];
 
-	if (m == NULL)
-		return -EINVAL;
-	if (m->lfd < 0)
+	if (lfd < 0)
 		return -ENOTCONN;
-	if (getsockname(m->lfd, (struct sockaddr *)&ss, &len) != 0)
+	if (getsockname(lfd, (struct sockaddr *)&ss, &len) != 0)
 		return -errno;
 	int port = par__addr_format((struct sockaddr *)&ss, tmp, sizeof(tmp));
 	if (port < 0 || buf == NULL)
@@ -224,26 +246,41 @@ int par_manager_address(const struct par_manager *m, char *buf, size_t cap)
 	return port;
 }
 
+int par_manager_address(const struct par_manager *m, char *buf, size_t cap)
+{
+	return m == NULL ? -EINVAL : address_of(m->lfd, buf, cap);
+}
+
+int par_manager_python_address(const struct par_manager *m, char *buf, size_t cap)
+{
+	return m == NULL ? -EINVAL : address_of(m->pylfd, buf, cap);
+}
+
 static void no_ready(void *arg, int rc)
 {
 	(void)arg;
 	(void)rc;
 }
 
-/* Serve, then close the listening socket and forget the stop request. */
+static void unlisten(int *lfd)
+{
+	if (*lfd < 0)
+		return;
+	shutdown(*lfd, SHUT_RDWR);
+	close(*lfd);
+	*lfd = -1;
+}
+
+/* Serve, then close the listening sockets and forget the stop request. */
 static int serve(struct par_manager *m, void (*ready)(void *arg, int rc), void *arg)
 {
 	int r = par__srv_serve(m, ready, arg);
 	uint64_t v;
 
-	if (m->lfd >= 0) {
-		/* Out of LISTEN now: an io_uring accept may hold the file a while
-		 * after the ring is gone, and the port must be free to listen
-		 * again. */
-		shutdown(m->lfd, SHUT_RDWR);
-		close(m->lfd);
-		m->lfd = -1;
-	}
+	/* Out of LISTEN now: an io_uring accept may hold the file a while after
+	 * the ring is gone, and the port must be free to listen again. */
+	unlisten(&m->lfd);
+	unlisten(&m->pylfd);
 	(void)!read(m->stop_fd, &v, sizeof(v)); /* forget the stop that ended this run */
 	/* release: pairs with the acquire of the CAS in serve_begin, so the next
 	 * serve sees this run's state */
@@ -257,7 +294,7 @@ static int serve_begin(struct par_manager *m)
 
 	if (m == NULL)
 		return -EINVAL;
-	if (m->lfd < 0)
+	if (m->lfd < 0 && m->pylfd < 0)
 		return -ENOTCONN;
 	/* acquire: pairs with the release store at the end of serve() */
 	if (!atomic_compare_exchange_strong_explicit(&m->serving, &no, 1, memory_order_acquire,
@@ -358,6 +395,8 @@ void par_manager_destroy(struct par_manager *m)
 	}
 	if (m->lfd >= 0)
 		close(m->lfd);
+	if (m->pylfd >= 0)
+		close(m->pylfd);
 	close(m->stop_fd);
 	for (uint32_t i = 0; i < m->nq; i++)
 		par__sq_free(m->queues[i]);

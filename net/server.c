@@ -108,6 +108,11 @@ static void drain_close(struct par__sconn *c)
 		update_reading(c);
 }
 
+void par__sconn_end(struct par__sconn *c)
+{
+	drain_close(c);
+}
+
 void par__sconn_fail(struct par__sconn *c, enum par_log_level level, const char *reason,
 		     _Atomic uint64_t *counter, int drain)
 {
@@ -278,10 +283,9 @@ static int conn_open(struct par_manager *m, struct par__sconn *c)
 static void on_accept(void *arg, struct par__listener *ls, int fd)
 {
 	struct par_manager *m = arg;
-	const struct par__codec *codec = &par__codec_native;
+	const struct par__codec *codec = ls == &m->pyls ? &par__codec_python : &par__codec_native;
 	int one = 1;
 
-	(void)ls;
 	PAR__CNT(m, accepted, 1);
 	if (m->stopping || m->nconns >= m->max_conns) {
 		PAR__CNT(m, refused, 1);
@@ -353,9 +357,13 @@ static int serve_setup(struct par_manager *m)
 		return r;
 	atomic_store(&m->backend, (int)m->loop->backend);
 	m->ls = (struct par__listener){ .fd = m->lfd, .arg = m };
+	m->pyls = (struct par__listener){ .fd = m->pylfd, .arg = m };
 	m->stop_w = (struct par__watch){ .fd = m->stop_fd, .cb = stop_fired, .arg = m };
 	m->stopping = 0;
-	r = par__loop_listen(m->loop, &m->ls);
+	if (m->lfd >= 0)
+		r = par__loop_listen(m->loop, &m->ls);
+	if (r == 0 && m->pylfd >= 0)
+		r = par__loop_listen(m->loop, &m->pyls);
 	if (r == 0)
 		r = par__loop_watch(m->loop, &m->stop_w);
 	if (r == 0 && m->scratch == NULL)

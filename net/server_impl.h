@@ -3,7 +3,7 @@
  *
  * Layers: the loop (loop.h) moves bytes; server.c owns connections (input
  * assembly, output bounds, backpressure, auth deadline, closing) and knows no
- * protocol; a codec (proto_native.c; later others) turns bytes into calls on
+ * protocol; a codec (proto_native.c, proto_python*.c) turns bytes into calls on
  * the queue service (server_queues.c), which knows no wire format. */
 #ifndef PAR_NET_SERVER_IMPL_H
 #define PAR_NET_SERVER_IMPL_H
@@ -45,7 +45,7 @@ void par__theap_free(struct par__theap *h);
 
 struct par__sq;
 
-enum { PAR__WAIT_GET = 0, PAR__WAIT_PUT = 1 };
+enum { PAR__WAIT_GET = 0, PAR__WAIT_PUT = 1, PAR__WAIT_JOIN = 2 };
 
 /* A request parked on a queue until it can be served or its deadline. */
 struct par__waiter {
@@ -86,7 +86,15 @@ struct par__sq {
 	struct par__timer poll;	 /* look again (shm: room, or no eventfd) */
 	size_t max_msg;
 	struct par__wlist getters, putters;
+	struct par__wlist joiners; /* until unfinished is 0 (Python's join) */
 	int kicking, again;
+	/* Python's queue.Queue bookkeeping: every put through the manager is
+	 * unfinished until a task_done; shut: shut down (Queue.shutdown) */
+	uint64_t unfinished;
+	int shut;
+	/* how Python clients name it (create's ident) and their references */
+	char pyident[16];
+	uint64_t pyrefs;
 	/* mirrors for other threads (relaxed) */
 	_Atomic uint64_t st_size, st_puts, st_gets;
 	_Atomic uint32_t st_wget, st_wput;
@@ -101,11 +109,13 @@ int par__sq_new_shm(struct par_manager *m, const char *name, struct par_queue *p
 		    struct par__sq **out);
 void par__sq_free(struct par__sq *q);
 
-/* Put one message: 0, -EAGAIN (no room), -EMSGSIZE, -EPIPE. Waiting getters
- * are served when the caller kicks. */
+/* Put one message: 0, -EAGAIN (no room), -EMSGSIZE, -EPIPE (shut down).
+ * Each put adds an unfinished task. Waiting getters are served when the
+ * caller kicks. */
 int par__sq_put(struct par__sq *q, const uint8_t *msg, size_t len);
 /* Take one message of at most cap bytes into sink: its length, -EAGAIN
- * (empty), -EMSGSIZE (longer than cap: it stays), -EPIPE. */
+ * (empty), -EMSGSIZE (longer than cap: it stays), -EPIPE (shut down and
+ * empty). */
 ssize_t par__sq_get(struct par__sq *q, size_t cap, par__sink_fn sink, void *arg);
 /* Serve waiters after a change (put, get) until nothing more can move. */
 void par__sq_kick(struct par__sq *q);
@@ -118,6 +128,14 @@ void par__sq_unpark(struct par__waiter *w);
 void par__sq_expire_all(struct par__sq *q, int err);
 void par__sq_info(const struct par__sq *q, struct par_manager_queue_info *info);
 void par__sq_count(struct par__sq *q, int put, uint64_t n);
+/* Python's Queue.task_done: one unfinished task less (joiners go on at 0).
+ * 0, or -EINVAL when none is unfinished. */
+int par__sq_task_done(struct par__sq *q);
+/* Python's Queue.shutdown: puts fail with -EPIPE from now on (waiting ones
+ * too), gets take what is left and then fail with -EPIPE; immediate drops
+ * what is left first (each dropped message finishes a task). A shm queue is
+ * shut down for its local users as well (par_queue_shutdown). */
+void par__sq_shutdown(struct par__sq *q, int immediate);
 
 /* ---- Connections and codecs -------------------------------------------- */
 
@@ -140,6 +158,8 @@ struct par__codec {
 };
 
 extern const struct par__codec par__codec_native;
+/* Python's multiprocessing.managers protocol (proto_python*.c). */
+extern const struct par__codec par__codec_python;
 
 enum {
 	PAR__SC_AUTHED = 1u << 0,
@@ -187,6 +207,9 @@ void par__sconn_authed(struct par__sconn *c);
  * or NULL); with drain, after the queued output is sent. */
 void par__sconn_fail(struct par__sconn *c, enum par_log_level level, const char *reason,
 		     _Atomic uint64_t *counter, int drain);
+/* Close once the queued output is sent (a request served, nothing more to
+ * read). */
+void par__sconn_end(struct par__sconn *c);
 /* A request parked / is done: hold / go on with the input. */
 void par__sconn_park(struct par__sconn *c);
 void par__sconn_unpark(struct par__sconn *c);
@@ -219,7 +242,8 @@ struct par_manager {
 	struct par__sq *queues[PAR__QUEUES_MAX];
 	uint32_t nq;
 
-	int lfd;
+	int lfd;   /* the native listener, or -1 */
+	int pylfd; /* the Python listener, or -1 */
 	int stop_fd;
 	_Atomic int serving;
 	pthread_t thread;
@@ -229,6 +253,7 @@ struct par_manager {
 	/* while serving (the serving thread only) */
 	struct par__loop *loop;
 	struct par__listener ls;
+	struct par__listener pyls;
 	struct par__watch stop_w;
 	struct par__theap timers;
 	struct par__sconn *conns;
@@ -248,6 +273,8 @@ void par__log(struct par_manager *m, enum par_log_level level, const char *fmt, 
 
 struct par__sq *par__srv_queue(struct par_manager *m, uint32_t qid);
 struct par__sq *par__srv_queue_named(struct par_manager *m, const uint8_t *name, size_t len);
+/* The queue Python clients know as ident, NULL when none. */
+struct par__sq *par__srv_queue_pyident(struct par_manager *m, const uint8_t *ident, size_t len);
 /* Resume the parked connections and serve what was held (after events). */
 void par__srv_resume_all(struct par_manager *m);
 /* The serving loop, in the calling thread; the loop is made here. */

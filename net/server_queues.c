@@ -111,10 +111,13 @@ static int mem_room(const struct par__sq *q, size_t len)
 
 int par__sq_put(struct par__sq *q, const uint8_t *msg, size_t len)
 {
+	if (q->shut)
+		return -EPIPE;
 	if (len > q->max_msg)
 		return -EMSGSIZE;
 	if (q->pq != NULL) {
 		int r = par_queue_put(q->pq, msg, len, 0);
+		q->unfinished += r == 0;
 		return r == -ETIMEDOUT ? -EAGAIN : r;
 	}
 	if (!mem_room(q, len))
@@ -126,6 +129,7 @@ int par__sq_put(struct par__sq *q, const uint8_t *msg, size_t len)
 	memcpy(b->data, msg, len);
 	q->ring[q->tail++ & q->mask] = b;
 	q->bytes += len;
+	q->unfinished++;
 	sq_sync(q);
 	return 0;
 }
@@ -147,7 +151,7 @@ ssize_t par__sq_get(struct par__sq *q, size_t cap, par__sink_fn sink, void *arg)
 	if (q->pq != NULL)
 		return shm_get(q, cap, sink, arg);
 	if (q->head == q->tail)
-		return -EAGAIN;
+		return q->shut ? -EPIPE : -EAGAIN;
 	struct par__blob *b = q->ring[q->head & q->mask];
 	if (b->len > cap)
 		return -EMSGSIZE;
@@ -195,7 +199,9 @@ static void wl_remove(struct par__wlist *l, struct par__waiter *w)
 
 static struct par__wlist *wl_of(struct par__sq *q, int kind)
 {
-	return kind == PAR__WAIT_GET ? &q->getters : &q->putters;
+	return kind == PAR__WAIT_GET   ? &q->getters
+	       : kind == PAR__WAIT_PUT ? &q->putters
+				       : &q->joiners;
 }
 
 static void waiter_fire(struct par__timer *t)
@@ -274,7 +280,8 @@ void par__sq_expire_all(struct par__sq *q, int err)
 {
 	struct par__waiter *w;
 
-	while ((w = q->getters.first) != NULL || (w = q->putters.first) != NULL) {
+	while ((w = q->getters.first) != NULL || (w = q->putters.first) != NULL ||
+	       (w = q->joiners.first) != NULL) {
 		par__sq_unpark(w);
 		w->expire(w, err);
 	}
@@ -307,10 +314,63 @@ void par__sq_kick(struct par__sq *q)
 			;
 		while ((w = q->putters.first) != NULL && may_put(q) && w->retry(w))
 			;
+		while ((w = q->joiners.first) != NULL && q->unfinished == 0 && w->retry(w))
+			;
 	} while (q->again);
 	q->kicking = 0;
 	if (q->pq != NULL && (q->getters.n > 0 || q->putters.n > 0))
 		shm_arm(q);
+}
+
+int par__sq_task_done(struct par__sq *q)
+{
+	if (q->unfinished == 0)
+		return -EINVAL;
+	if (--q->unfinished == 0)
+		par__sq_kick(q);
+	return 0;
+}
+
+/* Drop every message (shutdown(immediate=True)); each finishes a task. */
+static void sq_drop_all(struct par__sq *q)
+{
+	uint64_t n = 0;
+
+	if (q->pq != NULL) {
+		while (par_queue_get(q->pq, q->m->scratch, q->max_msg, 0) >= 0)
+			n++;
+	} else {
+		for (; q->head != q->tail; q->head++, n++) {
+			free(q->ring[q->head & q->mask]);
+			q->ring[q->head & q->mask] = NULL;
+		}
+		q->bytes = 0;
+	}
+	q->unfinished -= n < q->unfinished ? n : q->unfinished;
+	sq_sync(q);
+}
+
+static void expire_list(struct par__wlist *l, int err)
+{
+	struct par__waiter *w;
+
+	while ((w = l->first) != NULL) {
+		par__sq_unpark(w);
+		w->expire(w, err);
+	}
+}
+
+void par__sq_shutdown(struct par__sq *q, int immediate)
+{
+	q->shut = 1;
+	if (q->pq != NULL)
+		par_queue_shutdown(q->pq);
+	if (immediate)
+		sq_drop_all(q);
+	expire_list(&q->putters, -EPIPE);
+	par__sq_kick(q);
+	if (par__sq_size(q) == 0)
+		expire_list(&q->getters, -EPIPE);
 }
 
 void par__sq_info(const struct par__sq *q, struct par_manager_queue_info *info)

@@ -1,7 +1,8 @@
 /* par-manager: serve named queues to other machines, or ask a manager for
  * its status.
  *
- *   par-manager serve --listen HOST:PORT [--authkey-file F | --authkey-env NAME]
+ *   par-manager serve [--listen HOST:PORT] [--python-listen HOST:PORT]
+ *                     [--authkey-file F | --authkey-env NAME]
  *                     --queue NAME[:CAPACITY] ... [--shm-queue NAME=/SHMNAME ...]
  *                     [--backend auto|uring|epoll] [--max-conns N] [--max-msg BYTES]
  *                     [--verbose]
@@ -10,9 +11,13 @@
  *
  * The authkey comes from a file (mode 0600 or stricter) or an environment
  * variable ($PAR_AUTHKEY when neither flag is given), never from the
- * command line. serve prints "listening on HOST:PORT (BACKEND)" once ready,
- * logs to stderr, and stops cleanly on SIGINT or SIGTERM, printing its
- * counters. Exit status: 0, 1 (failed), 2 (usage). */
+ * command line. --python-listen also serves Python's
+ * multiprocessing.managers clients (BaseManager with the same authkey bytes;
+ * a queue's name is its typeid), beside or instead of --listen. serve prints
+ * "listening on HOST:PORT (BACKEND)" and/or "listening for Python on
+ * HOST:PORT (BACKEND)" once ready, logs to stderr, and stops cleanly on
+ * SIGINT or SIGTERM, printing its counters. Exit status: 0, 1 (failed), 2
+ * (usage). */
 #include <par/manager.h>
 
 #include <errno.h>
@@ -26,6 +31,7 @@
 
 struct args {
 	const char *addr;
+	const char *pyaddr;
 	const char *key_file;
 	const char *key_env;
 	const char *queues[MAX_QUEUES];
@@ -43,15 +49,19 @@ static struct par_manager *serving;
 
 static int usage(FILE *f, int rc)
 {
-	fprintf(f, "usage: par-manager serve --listen HOST:PORT [--authkey-file F | --authkey-env "
-		   "NAME]\n"
+	fprintf(f, "usage: par-manager serve [--listen HOST:PORT] [--python-listen HOST:PORT]\n"
+		   "                         [--authkey-file F | --authkey-env NAME]\n"
 		   "                         --queue NAME[:CAPACITY]... [--shm-queue "
 		   "NAME=/SHMNAME]...\n"
 		   "                         [--backend auto|uring|epoll] [--max-conns N] "
 		   "[--max-msg BYTES] [--verbose]\n"
 		   "       par-manager status --connect HOST:PORT [--authkey-file F | "
 		   "--authkey-env NAME] [--json]\n"
-		   "The authkey is read from the file, the variable, or $PAR_AUTHKEY.\n");
+		   "The authkey is read from the file, the variable, or $PAR_AUTHKEY.\n"
+		   "--python-listen serves Python's multiprocessing.managers clients: a "
+		   "BaseManager\n"
+		   "with the authkey's bytes, each queue registered under its name as a "
+		   "typeid.\n");
 	return rc;
 }
 
@@ -83,6 +93,9 @@ static int option(int c, struct args *a)
 	switch (c) {
 	case 'l':
 		a->addr = optarg;
+		return 0;
+	case 'p':
+		a->pyaddr = optarg;
 		return 0;
 	case 'k':
 		a->key_file = optarg;
@@ -125,11 +138,12 @@ static int option(int c, struct args *a)
 	}
 }
 
-static int parse(int argc, char **argv, struct args *a)
+static int parse(int argc, char **argv, struct args *a, int serve)
 {
 	static const struct option opts[] = {
 		{ "listen", required_argument, NULL, 'l' },
 		{ "connect", required_argument, NULL, 'l' },
+		{ "python-listen", required_argument, NULL, 'p' },
 		{ "authkey-file", required_argument, NULL, 'k' },
 		{ "authkey-env", required_argument, NULL, 'e' },
 		{ "queue", required_argument, NULL, 'q' },
@@ -150,8 +164,13 @@ static int parse(int argc, char **argv, struct args *a)
 			return rc;
 	if (optind < argc)
 		return usage(stderr, 2);
-	if (a->addr == NULL) {
-		fprintf(stderr, "par-manager: --listen/--connect HOST:PORT is required\n");
+	if (a->addr == NULL && (!serve || a->pyaddr == NULL)) {
+		fprintf(stderr, "par-manager: %s HOST:PORT is required\n",
+			serve ? "--listen or --python-listen" : "--connect");
+		return 2;
+	}
+	if (!serve && a->pyaddr != NULL) {
+		fprintf(stderr, "par-manager: --python-listen is for serve\n");
 		return 2;
 	}
 	if (a->key_file != NULL && a->key_env != NULL) {
@@ -252,8 +271,11 @@ static int serve_setup(const struct args *a, struct par_manager *m, struct par_q
 		if ((r = add_shm_queue(m, a->shm[i], &shm[i])) != 0)
 			fprintf(stderr, "par-manager: shm queue '%s': %s\n", a->shm[i],
 				par_strerror(r));
-	if (r == 0 && (r = par_manager_listen(m, a->addr)) != 0)
+	if (r == 0 && a->addr != NULL && (r = par_manager_listen(m, a->addr)) != 0)
 		fprintf(stderr, "par-manager: listen on %s: %s\n", a->addr, par_strerror(r));
+	if (r == 0 && a->pyaddr != NULL && (r = par_manager_listen_python(m, a->pyaddr)) != 0)
+		fprintf(stderr, "par-manager: listen for Python on %s: %s\n", a->pyaddr,
+			par_strerror(r));
 	return r;
 }
 
@@ -287,13 +309,15 @@ static int cmd_serve(const struct args *a)
 	}
 	r = serve_setup(a, m, shm);
 	if (r == 0) {
-		par_manager_address(m, where, sizeof(where));
+		const char *bk = par_net_backend_name(par_manager_backend(m));
 		serving = m;
 		signal(SIGINT, on_signal);
 		signal(SIGTERM, on_signal);
 		signal(SIGPIPE, SIG_IGN);
-		printf("listening on %s (%s)\n", where,
-		       par_net_backend_name(par_manager_backend(m)));
+		if (par_manager_address(m, where, sizeof(where)) > 0)
+			printf("listening on %s (%s)\n", where, bk);
+		if (par_manager_python_address(m, where, sizeof(where)) > 0)
+			printf("listening for Python on %s (%s)\n", where, bk);
 		fflush(stdout);
 		r = par_manager_serve(m);
 		if (r != 0)
@@ -382,7 +406,7 @@ int main(int argc, char **argv)
 		return usage(stdout, 0);
 	if (strcmp(cmd, "serve") != 0 && strcmp(cmd, "status") != 0)
 		return usage(stderr, 2);
-	int rc = parse(argc - 1, argv + 1, &a);
+	int rc = parse(argc - 1, argv + 1, &a, strcmp(cmd, "serve") == 0);
 	if (rc != 0)
 		return rc == 1 ? 0 : rc;
 	return strcmp(cmd, "serve") == 0 ? cmd_serve(&a) : cmd_status(&a);
