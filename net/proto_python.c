@@ -380,7 +380,7 @@ static int request(struct par__pyconn *s, const uint8_t *p, size_t n)
 	const char *why = NULL;
 	int rc;
 
-	par__pkarena_init(&a, PAR__PY_ARENA(n));
+	par__pkarena_init(&a, PAR__PK_LIMIT(n));
 	int r = par__pk_read(&a, p, n, &k, &why);
 	if (r != 0) {
 		char reason[160];

@@ -13,8 +13,6 @@
 
 /* Bytes a request may carry beyond max_msg: the envelope around an item. */
 #define PAR__PY_REQ_SLACK 4096
-/* Nodes one pickle may cost: a bound on the reader's arena per input byte. */
-#define PAR__PY_ARENA(n) ((size_t)(n)*48 + (64u << 10))
 
 enum {
 	PAR__PY_AUTH_ANSWER,	/* waiting for the answer to our challenge */

@@ -206,7 +206,7 @@ static void get_sink(void *arg, const uint8_t *m, size_t len)
 	struct par__pk *k = NULL;
 	const char *why = NULL;
 
-	par__pkarena_init(&a, PAR__PY_ARENA(len));
+	par__pkarena_init(&a, PAR__PK_LIMIT(len));
 	if (par_py_is_pickle(m, len) && par__pk_read(&a, m, len, &k, &why) != 0) {
 		par__log(s->c->m, PAR_LOG_DEBUG,
 			 "conn %llu %s: a message that looks like a pickle is not one (%s): "
