@@ -670,14 +670,23 @@ static void import_is_data(void **state)
 	ps_stop(p);
 }
 
+/* one case a line: tests/net/CMakeLists.txt registers them by line */
+/* clang-format off */
 static const struct CMUnitTest tests[] = {
-	cmocka_unit_test(handshake_modern), cmocka_unit_test(handshake_legacy),
-	cmocka_unit_test(wrong_key_modern), cmocka_unit_test(wrong_key_legacy),
-	cmocka_unit_test(handshake_abuse),  cmocka_unit_test(public_calls),
-	cmocka_unit_test(refcounts),	    cmocka_unit_test(queue_methods),
-	cmocka_unit_test(binding),	    cmocka_unit_test(fallbacks),
-	cmocka_unit_test(values_cross),	    cmocka_unit_test(big_items),
+	cmocka_unit_test(handshake_modern),
+	cmocka_unit_test(handshake_legacy),
+	cmocka_unit_test(wrong_key_modern),
+	cmocka_unit_test(wrong_key_legacy),
+	cmocka_unit_test(handshake_abuse),
+	cmocka_unit_test(public_calls),
+	cmocka_unit_test(refcounts),
+	cmocka_unit_test(queue_methods),
+	cmocka_unit_test(binding),
+	cmocka_unit_test(fallbacks),
+	cmocka_unit_test(values_cross),
+	cmocka_unit_test(big_items),
 	cmocka_unit_test(import_is_data),
 };
+/* clang-format on */
 
 PAR_TEST_MAIN(tests)

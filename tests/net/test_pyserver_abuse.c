@@ -332,9 +332,16 @@ static void stop_parked(void **state)
 	ps_stop(p);
 }
 
+/* one case a line: tests/net/CMakeLists.txt registers them by line */
+/* clang-format off */
 static const struct CMUnitTest tests[] = {
-	cmocka_unit_test(malformed),  cmocka_unit_test(get_parks), cmocka_unit_test(put_parks),
-	cmocka_unit_test(join_parks), cmocka_unit_test(shut_down), cmocka_unit_test(stop_parked),
+	cmocka_unit_test(malformed),
+	cmocka_unit_test(get_parks),
+	cmocka_unit_test(put_parks),
+	cmocka_unit_test(join_parks),
+	cmocka_unit_test(shut_down),
+	cmocka_unit_test(stop_parked),
 };
+/* clang-format on */
 
 PAR_TEST_MAIN(tests)
