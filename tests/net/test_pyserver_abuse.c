@@ -119,6 +119,31 @@ static void malformed(void **state)
 	ps_stop(p);
 }
 
+/* An item that fits a request (max_msg + slack) but not the queue
+ * (max_msg) is refused with a ValueError; the connection goes on. */
+static void item_too_big(void **state)
+{
+	struct ps *p = ps_start(16, small_msgs);
+	size_t n = (64 << 10) + 100;
+	uint8_t *item = calloc(1, n);
+	char id[32];
+
+	(void)state;
+	int fd = ps_proxy(p, PS_TASKS, id);
+	ps_req(p, id, "put");
+	par__pkw_bytes(&p->w, item, n);
+	ps_kw(p);
+	ps_send_req(p, fd);
+	struct par__pk *e = ps_answer(p, fd, "#ERROR");
+	ps_is_text(e->a->b, "ValueError", 0);
+	ps_is_text(e->b->v[0], "over the queue's limit", 1);
+	ps_call0(p, fd, id, "qsize");
+	assert_int_equal(ps_ret_int(p, fd), 0);
+	close(fd);
+	free(item);
+	ps_stop(p);
+}
+
 /* A get waiting forever on one connection; others are served meanwhile; a
  * put answers it; a get whose client goes away takes nothing. */
 static void get_parks(void **state)
@@ -336,6 +361,7 @@ static void stop_parked(void **state)
 /* clang-format off */
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(malformed),
+	cmocka_unit_test(item_too_big),
 	cmocka_unit_test(get_parks),
 	cmocka_unit_test(put_parks),
 	cmocka_unit_test(join_parks),
