@@ -7,7 +7,8 @@ Run from anywhere: python3 tests/net/pickle_fixtures.py (it re-runs itself
 with PYTHONHASHSEED=0 so sets come out in the same order every time).
 
 Canonical text of a graph (pre-order; every node that has an identity gets
-"#k=" at its first visit and is "@k" when reached again):
+"#k=" at its first visit and is "@k" when reached again; the empty tuple, a
+singleton in Python, has none):
   N T F               None, True, False
   I<dec>              int that fits 64 bits
   L<hex>              other ints: minimal little-endian two's complement
@@ -95,7 +96,7 @@ class Describe:
             return self.reduce(obj, bytearray, (bytes(obj),) if obj else ())
         if t is tuple:
             if not obj:
-                return self.label(None) + "()"
+                return "()"  # a singleton: no identity to keep
             pre = self.label(obj)
             return pre + "(" + ",".join(self(x) for x in obj) + ")"
         if t is list:

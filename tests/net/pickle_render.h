@@ -1,7 +1,8 @@
 /* The canonical text of a read pickle graph (see pickle_fixtures.py): kinds,
  * values, and sharing (each node with an identity is "#k=" at its first
- * visit, "@k" when reached again), so two graphs are the same, sharing and
- * cycles included, when their texts are equal. For tests. */
+ * visit, "@k" when reached again; not the empty tuple, a singleton in
+ * Python), so two graphs are the same, sharing and cycles included, when
+ * their texts are equal. For tests. */
 #ifndef PAR_TEST_PICKLE_RENDER_H
 #define PAR_TEST_PICKLE_RENDER_H
 
@@ -144,7 +145,7 @@ static void pkr_node(struct pkr *r, const struct par__pk *k)
 		pkr_put(r, "<null>");
 		return;
 	}
-	if (k->kind >= PAR__PK_STR) {
+	if (k->kind >= PAR__PK_STR && !(k->kind == PAR__PK_TUPLE && k->n == 0)) {
 		uint32_t l = pkr_label(r, k);
 		if (l != 0) {
 			pkr_put(r, "@%u", l);
