@@ -337,13 +337,13 @@ void par_pymanager_close(struct par_pymanager *m)
 	free(m);
 }
 
-int par_pymanager_queue(struct par_pymanager *m, const char *typeid, struct par_pyqueue **out)
+int par_pymanager_queue(struct par_pymanager *m, const char *type_id, struct par_pyqueue **out)
 {
 	char ident[IDENT_MAX];
 
-	if (m == NULL || typeid == NULL || typeid[0] == '\0' || out == NULL)
+	if (m == NULL || type_id == NULL || type_id[0] == '\0' || out == NULL)
 		return -EINVAL;
-	int r = public_call(m, "create", typeid, ident);
+	int r = public_call(m, "create", type_id, ident);
 	if (r == -EREMOTEIO && strncmp(m->err, "KeyError", 8) == 0)
 		return -ENOENT;
 	if (r != 0)
