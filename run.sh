@@ -121,10 +121,11 @@ cmd_bench() {
 			--benchmark_out="build/bench/$(basename "$b").json" --benchmark_out_format=json
 		json+=("build/bench/$(basename "$b").json")
 	done
-	# The Python baselines (multiprocessing.Queue, Pool, BaseManager) and
+	# The Python baselines (multiprocessing.Queue, Pool, BaseManager), Python
+	# workers against par-manager and a Python master (interop_bench), and
 	# Redis where it is installed: peers in the summary.
 	local py
-	for py in mp_queue pool_baseline manager_baseline redis_baseline; do
+	for py in mp_queue pool_baseline manager_baseline interop_bench redis_baseline; do
 		echo "== bench/python/$py.py"
 		if python3 "bench/python/$py.py" "build/bench/python_$py.json"; then
 			json+=("build/bench/python_$py.json")

@@ -40,6 +40,10 @@ AIMS = [
     ("par_net_epoll/roundtrip/64", "tcp_pingpong/roundtrip/64", 1 / 1.5),
     ("par_net_uring/roundtrip/64", "python_manager/roundtrip/64", 4),
     ("par_net_uring/put_pipelined/64", "python_manager/put_pipelined/64", 100),
+    # Python interop (issue 7): python workers vs par-manager >= 3x python master
+    # (the same Python worker code against each, interop_bench.py)
+    ("par_manager_py/pyworkers_roundtrip/64", "python_master/pyworkers_roundtrip/64", 3),
+    ("par_manager_py/pyworkers_w4/64", "python_master/pyworkers_w4/64", 3),
 ]
 
 # Peers that are rings of fixed-size elements: par_ring's peers.
