@@ -50,8 +50,7 @@ static void set_err(struct par_pymanager *m, const char *prefix, const uint8_t *
 }
 
 /* A traceback's last non-empty line: the exception and its message. */
-static void set_err_traceback(struct par_pymanager *m, const char *prefix,
-			      const struct par__pk *t)
+static void set_err_traceback(struct par_pymanager *m, const char *prefix, const struct par__pk *t)
 {
 	if (t->kind != PAR__PK_STR) {
 		set_err(m, prefix, NULL, 0);
@@ -69,7 +68,8 @@ static void set_err_traceback(struct par_pymanager *m, const char *prefix,
 }
 
 /* An exception instance: GLOBAL(module, name) called with args. */
-static int exc_name(const struct par__pk *e, const struct par__pk **mod, const struct par__pk **name)
+static int exc_name(const struct par__pk *e, const struct par__pk **mod,
+		    const struct par__pk **name)
 {
 	if (e->kind != PAR__PK_OBJ || e->a == NULL || e->a->kind != PAR__PK_GLOBAL)
 		return 0;
@@ -235,7 +235,7 @@ static int64_t answer_deadline(const struct par_pymanager *m, int64_t timeout_ns
 	if (timeout_ns < 0 || m->grace_ns < 0)
 		return PAR_NO_DEADLINE;
 	return par_deadline(timeout_ns > INT64_MAX - m->grace_ns ? INT64_MAX
-								   : timeout_ns + m->grace_ns);
+								 : timeout_ns + m->grace_ns);
 }
 
 /* The request in m->w on the proxy connection; its answer read into a

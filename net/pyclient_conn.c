@@ -231,8 +231,7 @@ static int hs_recv(struct par__pyconn *c, int64_t deadline, const uint8_t **p, s
 }
 
 /* Steps 1-3: answer the server's challenge, get its welcome. */
-static int answer_challenge(struct par__pyconn *c, const struct par_authkey *key,
-			    int64_t deadline)
+static int answer_challenge(struct par__pyconn *c, const struct par_authkey *key, int64_t deadline)
 {
 	uint8_t ans[PAR__PY_ANSWER_MAX];
 	const uint8_t *p;
@@ -260,8 +259,7 @@ static int answer_challenge(struct par__pyconn *c, const struct par_authkey *key
 
 /* Steps 4-6: challenge the server (the {sha256} form: a 3.8-3.11 server
  * answers it with raw HMAC-MD5 over the whole body, which is accepted). */
-static int deliver_challenge(struct par__pyconn *c, const struct par_authkey *key,
-			     int64_t deadline)
+static int deliver_challenge(struct par__pyconn *c, const struct par_authkey *key, int64_t deadline)
 {
 	uint8_t chal[PAR__PY_CHALLENGE_MAX];
 	const uint8_t *p;
