@@ -90,13 +90,18 @@ struct fake {
 
 #define KEY "abc"
 
+/* One message, header and payload in one send (as Python sends small
+ * ones; two sends would meet Nagle and delayed ACKs). */
 static void fsend(int fd, const void *p, size_t n)
 {
-	uint8_t h[12];
-	size_t k = par__py_frame_header(h, n);
+	uint8_t *m = malloc(12 + n);
+	size_t k;
 
-	send(fd, h, k, MSG_NOSIGNAL);
-	send(fd, p, n, MSG_NOSIGNAL);
+	assert_non_null(m);
+	k = par__py_frame_header(m, n);
+	memcpy(m + k, p, n);
+	send(fd, m, k + n, MSG_NOSIGNAL);
+	free(m);
 }
 
 /* Read exactly n bytes within 10 s: 1, or 0 at EOF / timeout. */
