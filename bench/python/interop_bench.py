@@ -128,17 +128,18 @@ def connect(addr, key):
 
 
 def roundtrip_worker(addr, key, cpu, n, runs, conn):
-    """runs x (n put+get iterations): the seconds of each run."""
+    """runs x (n put+get iterations): (seconds, the worker's own CPU
+    seconds) of each run."""
     if cpu is not None:
         os.sched_setaffinity(0, {cpu})
     _, q = connect(addr, key)
     times = []
     for _ in range(runs):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         for _ in range(n):
             q.put(MSG)
             q.get()
-        times.append(time.perf_counter() - t0)
+        times.append((time.perf_counter() - t0, time.process_time() - c0))
     conn.send(times)
 
 
@@ -276,7 +277,7 @@ def main(argv):
     print("servers: " + ", ".join("%s %s" % kv for kv in servers.items()) +
           "; server CPU %s, worker CPUs %s" % (server_cpu, worker_cpus or "any"))
 
-    results = {}
+    results, client_cpu = {}, {}
     try:
         # Round trips: one worker, the same n for both servers (calibrated
         # on the Python master), each run alternating between the servers.
@@ -284,9 +285,9 @@ def main(argv):
                       [(servers["python_master"], key, one_cpu, args.seconds / 2)])[0]
         for _ in range(args.runs):
             for impl, a in servers.items():
-                times = run_procs(ctx, roundtrip_worker, [(a, key, one_cpu, n, 1)])[0]
-                results.setdefault(impl + "/pyworkers_roundtrip/64", []).append(
-                    (2 * n, times[0]))
+                wall, cpu = run_procs(ctx, roundtrip_worker, [(a, key, one_cpu, n, 1)])[0][0]
+                results.setdefault(impl + "/pyworkers_roundtrip/64", []).append((2 * n, wall))
+                client_cpu.setdefault(impl, []).append(cpu / (2 * n))
         for k in ks:
             for _ in range(args.runs):
                 for impl, a in servers.items():
@@ -317,8 +318,18 @@ def main(argv):
             if base:
                 print(f"  {name.split('/')[1]:28s} par-manager x{med / base:.2f} "
                       f"the Python master (aim >= 3)")
+    # The worker's own CPU per call bounds what any server can give it.
+    cpu_us = {k: statistics.median(v) * 1e6 for k, v in client_cpu.items()}
+    base = meds.get("python_master/pyworkers_roundtrip/64")
+    for impl, us in cpu_us.items():
+        print(f"  the Python worker's own CPU per call against {impl}: {us:.1f} us")
+    if base and "python_master" in cpu_us:
+        cap = 1e6 / cpu_us["python_master"] / base
+        print(f"  so a server that took no time at all would give one worker at most "
+              f"x{cap:.2f} the Python master's round trips")
     doc = {
         "context": {
+            "worker_cpu_us_per_call": {k: round(v, 2) for k, v in cpu_us.items()},
             "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "host_name": platform.node(),
             "executable": "bench/python/interop_bench.py",
