@@ -176,11 +176,6 @@ static int req_end(struct par__pkw *w)
 	return par__pkw_end(w);
 }
 
-static size_t arena_limit(size_t n)
-{
-	return n < (64u << 20) ? 16 * n + (1u << 20) : SIZE_MAX / 2;
-}
-
 /* A server-level call on its own connection: (None, name, (arg,), {}).
  * With ident, the result must be (ident, exposed): the ident is copied. */
 static int public_call(struct par_pymanager *m, const char *name, const char *arg, char *ident)
@@ -204,7 +199,7 @@ static int public_call(struct par_pymanager *m, const char *name, const char *ar
 	r = par__pyconn_send(&c, m->w.p, m->w.len, deadline);
 	if (r == 0)
 		r = par__pyconn_recv(&c, PAR__PYCLIENT_ANSWER_MAX, deadline, &p, &n);
-	par__pkarena_init(&a, arena_limit(n));
+	par__pkarena_init(&a, PAR__PK_LIMIT(n));
 	if (r == 0)
 		r = answer(m, &a, p, n, 0, &res);
 	if (r == 0 && ident != NULL) {
@@ -255,7 +250,7 @@ static int proxy_call(struct par_pymanager *m, int64_t timeout_ns, struct par__p
 		r = par__pyconn_recv(&m->proxy, PAR__PYCLIENT_ANSWER_MAX, deadline, &p, &n);
 	if (r != 0)
 		return drop(m, r);
-	par__pkarena_init(a, arena_limit(n));
+	par__pkarena_init(a, PAR__PK_LIMIT(n));
 	r = answer(m, a, p, n, timeout_ns == 0, res);
 	return r == -EPROTO ? drop(m, r) : r;
 }
@@ -286,7 +281,7 @@ static int proxy_open(struct par_pymanager *m)
 	if (r == 0)
 		r = par__pyconn_recv(&m->proxy, PAR__PYCLIENT_ANSWER_MAX, deadline, &p, &n);
 	if (r == 0) {
-		par__pkarena_init(&a, arena_limit(n));
+		par__pkarena_init(&a, PAR__PK_LIMIT(n));
 		r = answer(m, &a, p, n, 0, &res);
 		par__pkarena_free(&a);
 	}
