@@ -90,14 +90,22 @@ static int mark_cycles(struct topy *t, struct par__pk *k, unsigned depth)
 }
 
 /* Pass 2: values under k, copies of shared parts included (saturating
- * past PY_VALUES_MAX). */
+ * past PY_VALUES_MAX), and the nesting of its copy in roff (sequences
+ * only: a leaf's roff is its data). A part shared at two depths is copied
+ * at both: past PAR_PY_DEPTH_MAX at either is refused. */
 static int count(struct topy *t, struct par__pk *k, unsigned depth, uint64_t *out)
 {
-	uint64_t sum = 1, c;
+	uint64_t sum = 1, c, height = 1;
 
 	fresh(t, k);
-	if (!is_seq(k) || (k->rstate & PY_SIZED)) {
-		*out = is_seq(k) ? k->rval : 1;
+	if (!is_seq(k)) {
+		*out = 1;
+		return 0;
+	}
+	if (k->rstate & PY_SIZED) {
+		if (depth + k->roff > PAR_PY_DEPTH_MAX)
+			return -EPROTO;
+		*out = k->rval;
 		return 0;
 	}
 	if (depth >= PAR_PY_DEPTH_MAX)
@@ -106,8 +114,11 @@ static int count(struct topy *t, struct par__pk *k, unsigned depth, uint64_t *ou
 		if (count(t, k->v[i], depth + 1, &c) < 0)
 			return -EPROTO;
 		sum += c;
+		if (is_seq(k->v[i]) && k->v[i]->roff + 1 > height)
+			height = k->v[i]->roff + 1;
 	}
 	k->rval = sum;
+	k->roff = height;
 	k->rstate |= PY_SIZED;
 	*out = sum;
 	return 0;

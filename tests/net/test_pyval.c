@@ -267,6 +267,56 @@ static void a_cycle_below_the_root_is_a_part(void **state)
 	par_py_free(v);
 }
 
+/* Chains of 1-tuples sharing their tails: each chain is within the nesting
+ * limit where the pickle first reaches it, but a tree copies shared parts,
+ * so chain k copied holds the k - 1 before it. */
+static size_t chained_tuples(uint8_t *p, unsigned chains, unsigned len)
+{
+	size_t n = 0;
+
+	p[n++] = 0x80;
+	p[n++] = 4;
+	p[n++] = '(';
+	for (unsigned c = 0; c < chains; c++) {
+		if (c == 0) {
+			p[n++] = ')';
+		} else {
+			p[n++] = 'h'; /* the chain before */
+			p[n++] = (uint8_t)(c - 1);
+		}
+		for (unsigned i = 1; i < len; i++)
+			p[n++] = 0x85;
+		p[n++] = 0x94;
+	}
+	p[n++] = 't';
+	p[n++] = '.';
+	return n;
+}
+
+static void shared_parts_copied_past_the_limit_are_refused(void **state)
+{
+	static uint8_t p[4 + 200 * 402 + 2];
+	struct par_py *v = NULL;
+	size_t n;
+
+	(void)state;
+	/* two chains of 255 (copied: 510 deep, under the root) load */
+	n = chained_tuples(p, 2, 255);
+	assert_int_equal(par_py_loads(p, n, &v), 0);
+	assert_int_equal(v->type, PAR_PY_TUPLE);
+	assert_true(par_py_dumps(v, NULL, 0) > 0);
+	par_py_free(v);
+	/* three chains of 200: 600 deep once copied */
+	n = chained_tuples(p, 3, 200);
+	assert_int_equal(par_py_loads(p, n, &v), -EPROTO);
+	assert_null(v);
+	/* 200 chains of 400: 80000 deep, which a recursive copy would not
+	 * survive */
+	n = chained_tuples(p, 200, 400);
+	assert_int_equal(par_py_loads(p, n, &v), -EPROTO);
+	assert_null(v);
+}
+
 static void every_fixture_loads_and_dumps_stably(void **state)
 {
 	(void)state;
@@ -437,6 +487,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(python_pickles_load_as_trees),
 	cmocka_unit_test(other_types_and_cycles_are_pickle_parts),
 	cmocka_unit_test(a_cycle_below_the_root_is_a_part),
+	cmocka_unit_test(shared_parts_copied_past_the_limit_are_refused),
 	cmocka_unit_test(every_fixture_loads_and_dumps_stably),
 	cmocka_unit_test(sharing_bombs_fail_fast),
 	cmocka_unit_test(loads_refuses_what_the_reader_refuses),
