@@ -75,9 +75,10 @@ struct par__pkarena {
 };
 
 /* The limit callers give the reader of an n-byte pickle: room for any
- * pickle Python writes (at most about 100 bytes of nodes per input byte),
- * and what a hostile one may cost at most. */
-#define PAR__PK_LIMIT(n) ((size_t)4096 + (size_t)128 * (size_t)(n))
+ * pickle Python writes (its densest, a list of one-byte items such as
+ * [True] * n, takes about 128 bytes of nodes per input byte), with room to
+ * spare, and what a hostile one may cost at most. */
+#define PAR__PK_LIMIT(n) ((size_t)4096 + (size_t)192 * (size_t)(n))
 
 void par__pkarena_init(struct par__pkarena *a, size_t limit);
 void par__pkarena_free(struct par__pkarena *a);
@@ -136,6 +137,7 @@ struct par__pkw {
 	uint32_t memo; /* MEMOIZEs emitted in this message */
 	uint32_t gen;  /* message number (see par__pk.wgen) */
 	int err;       /* 0, -ENOMEM, -ELOOP, -EILSEQ, -EINVAL, -EPROTO */
+	unsigned deep; /* the writer's own: nesting it refuses (-ELOOP) */
 };
 
 void par__pkw_init(struct par__pkw *w);

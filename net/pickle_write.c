@@ -74,6 +74,7 @@ void par__pkw_begin(struct par__pkw *w)
 	w->memo = 0;
 	w->gen = par__pk_gen();
 	w->err = 0;
+	w->deep = PKW_DEPTH;
 	put(w, "\x80\x04", 2);
 }
 
@@ -268,7 +269,7 @@ static void batches(struct par__pkw *w, struct par__pk *const *items, uint64_t n
 	do {
 		b = n - i < PKW_BATCH ? n - i : PKW_BATCH;
 		op(w, '(');
-		for (uint64_t j = 0; j < b * per; j++)
+		for (uint64_t j = 0; j < b * per && !w->err; j++)
 			node(w, items[i * per + j], depth);
 		op(w, many);
 		i += b;
@@ -288,7 +289,7 @@ static void immutable(struct par__pkw *w, struct par__pk *k, unsigned depth)
 	}
 	if (!small)
 		op(w, '(');
-	for (uint64_t i = 0; i < k->n; i++)
+	for (uint64_t i = 0; i < k->n && !w->err; i++)
 		node(w, k->v[i], depth);
 	if (memoized(w, k)) {
 		for (uint64_t i = 0; small && i < k->n; i++)
@@ -328,7 +329,7 @@ static void obj(struct par__pkw *w, struct par__pk *k, unsigned depth)
 			run++;
 		if (run > 1)
 			op(w, '(');
-		for (uint64_t j = i; j < i + run; j++) {
+		for (uint64_t j = i; j < i + run && !w->err; j++) {
 			node(w, k->ops[j].x, depth);
 			if (o->op == 's')
 				node(w, k->ops[j].y, depth);
@@ -448,7 +449,7 @@ static void node(struct par__pkw *w, struct par__pk *k, unsigned depth)
 	}
 	/* past the depth, or an object whose callable or args reach it
 	 * before it exists */
-	if (depth >= PKW_DEPTH || (k->kind == PAR__PK_OBJ && k->wbusy)) {
+	if (depth >= w->deep || (k->kind == PAR__PK_OBJ && k->wbusy)) {
 		w->err = -ELOOP;
 		return;
 	}
@@ -465,9 +466,10 @@ void par__pkw_node(struct par__pkw *w, const struct par__pk *k)
 
 /* ---- par_py trees ------------------------------------------------------- */
 
-/* A PAR_PY_PICKLE part: read, then written as a graph so its memo indices
- * follow the enclosing message's. */
-static void py_pickle(struct par__pkw *w, const struct par_py *v)
+/* A PAR_PY_PICKLE part at depth: read, then written as a graph so its memo
+ * indices follow the enclosing message's, its nesting counted on from the
+ * tree's (so what par_py_dumps writes, par_py_loads reads back). */
+static void py_pickle(struct par__pkw *w, const struct par_py *v, unsigned depth)
 {
 	struct par__pkarena a;
 	struct par__pk *k;
@@ -480,7 +482,7 @@ static void py_pickle(struct par__pkw *w, const struct par_py *v)
 	par__pkarena_init(&a, PAR__PK_LIMIT(v->len));
 	r = par__pk_read(&a, v->b, v->len, &k, NULL);
 	if (r == 0)
-		par__pkw_node(w, k);
+		node(w, k, depth);
 	else if (!w->err)
 		w->err = r == -ENOMEM ? -ENOMEM : -EPROTO;
 	par__pkarena_free(&a);
@@ -555,7 +557,7 @@ static void py(struct par__pkw *w, const struct par_py *v, unsigned depth)
 		py_seq(w, v, depth);
 		break;
 	case PAR_PY_PICKLE:
-		py_pickle(w, v);
+		py_pickle(w, v, depth);
 		break;
 	default:
 		w->err = -EINVAL;
@@ -569,5 +571,8 @@ void par__pkw_py(struct par__pkw *w, const struct par_py *v)
 			w->err = -EINVAL;
 		return;
 	}
+	unsigned deep = w->deep;
+	w->deep = PAR_PY_DEPTH_MAX; /* the reader's bound: a tree is not written twice */
 	py(w, v, 0);
+	w->deep = deep;
 }

@@ -148,9 +148,10 @@ static int leaf_data(struct topy *t, struct par__pk *k)
 		}
 	} else {
 		par__pkw_begin(&t->pw);
+		t->pw.deep = PAR__PK_DEPTH; /* a part the reader would refuse is not made */
 		par__pkw_node(&t->pw, k);
 		if (par__pkw_end(&t->pw) < 0)
-			return t->pw.err;
+			return t->pw.err == -ELOOP ? -EPROTO : t->pw.err;
 		par__pkw_raw(&t->data, t->pw.p, t->pw.len);
 	}
 	if (t->data.err)

@@ -162,8 +162,11 @@ static inline struct par_py par_py_list(const struct par_py *items, size_t n)
 /* Write v as a pickle into buf (cap bytes). Returns the pickle's length,
  * written only when it is at most cap (call with cap 0 to size a buffer);
  * -EINVAL (NULL v, an unknown type), -EILSEQ (a str that is not UTF-8),
- * -ELOOP (nesting past PAR_PY_DEPTH_MAX), -EPROTO (a PAR_PY_PICKLE that is
- * not a pickle par_py_loads would read). Thread-safe. */
+ * -ELOOP (nesting past PAR_PY_DEPTH_MAX, counting what a PAR_PY_PICKLE part
+ * nests at its place: so a value par_py_loads made with a deep opaque part
+ * under deep lists may be refused), -EPROTO (a PAR_PY_PICKLE that is not a
+ * pickle par_py_loads would read). What it writes, par_py_loads reads back.
+ * Thread-safe. */
 PAR_API ssize_t par_py_dumps(const struct par_py *v, void *buf, size_t cap);
 
 /* Read the pickle p[0..len) into a tree in one allocation (*out; release
@@ -235,7 +238,11 @@ PAR_API int par_pyqueue_put(struct par_pyqueue *q, const struct par_py *item, in
 
 /* q.get(block, timeout) into *item (release with par_py_free). 0, -EAGAIN,
  * -ETIMEDOUT (queue.Empty), -EPIPE, -EREMOTEIO, -EPROTO (an answer that
- * could not be read; the connection is dropped). */
+ * could not be read: the connection is dropped; or an item nested past
+ * PAR_PY_DEPTH_MAX once its shared parts are copied: that item is lost, the
+ * connection goes on), -E2BIG (an item past par_py_loads' bounds, or an
+ * answer whose nodes would take over 2 GiB: lost, the connection goes on),
+ * -EMSGSIZE (an answer over 1 GiB: the connection is dropped), -ENOMEM. */
 PAR_API int par_pyqueue_get(struct par_pyqueue *q, struct par_py **item, int64_t timeout_ns);
 
 /* q.qsize(), or an error. */
