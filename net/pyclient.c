@@ -176,6 +176,15 @@ static int req_end(struct par__pkw *w)
 	return par__pkw_end(w);
 }
 
+/* The reader's memory for an n-byte answer: the usual bound, but never past
+ * PAR__PYCLIENT_GRAPH_MAX (a hostile server's 1 GiB of one-byte opcodes
+ * would otherwise cost the client 192 GiB of nodes). */
+static size_t arena_limit(size_t n)
+{
+	size_t l = PAR__PK_LIMIT(n);
+	return l < PAR__PYCLIENT_GRAPH_MAX ? l : PAR__PYCLIENT_GRAPH_MAX;
+}
+
 /* A server-level call on its own connection: (None, name, (arg,), {}).
  * With ident, the result must be (ident, exposed): the ident is copied. */
 static int public_call(struct par_pymanager *m, const char *name, const char *arg, char *ident)
@@ -199,7 +208,7 @@ static int public_call(struct par_pymanager *m, const char *name, const char *ar
 	r = par__pyconn_send(&c, m->w.p, m->w.len, deadline);
 	if (r == 0)
 		r = par__pyconn_recv(&c, PAR__PYCLIENT_ANSWER_MAX, deadline, &p, &n);
-	par__pkarena_init(&a, PAR__PK_LIMIT(n));
+	par__pkarena_init(&a, arena_limit(n));
 	if (r == 0)
 		r = answer(m, &a, p, n, 0, &res);
 	if (r == 0 && ident != NULL) {
@@ -250,7 +259,7 @@ static int proxy_call(struct par_pymanager *m, int64_t timeout_ns, struct par__p
 		r = par__pyconn_recv(&m->proxy, PAR__PYCLIENT_ANSWER_MAX, deadline, &p, &n);
 	if (r != 0)
 		return drop(m, r);
-	par__pkarena_init(a, PAR__PK_LIMIT(n));
+	par__pkarena_init(a, arena_limit(n));
 	r = answer(m, a, p, n, timeout_ns == 0, res);
 	return r == -EPROTO ? drop(m, r) : r;
 }
@@ -281,7 +290,7 @@ static int proxy_open(struct par_pymanager *m)
 	if (r == 0)
 		r = par__pyconn_recv(&m->proxy, PAR__PYCLIENT_ANSWER_MAX, deadline, &p, &n);
 	if (r == 0) {
-		par__pkarena_init(&a, PAR__PK_LIMIT(n));
+		par__pkarena_init(&a, arena_limit(n));
 		r = answer(m, &a, p, n, 0, &res);
 		par__pkarena_free(&a);
 	}
@@ -344,16 +353,21 @@ int par_pymanager_queue(struct par_pymanager *m, const char *type_id, struct par
 	if (r != 0)
 		return r;
 	/* As BaseProxy: take our own reference, then drop create's. */
+	int refs = 1;
 	r = public_call(m, "incref", ident, NULL);
-	if (r == 0)
+	refs += r == 0;
+	if (r == 0) {
 		r = public_call(m, "decref", ident, NULL);
+		refs -= r == 0;
+	}
 	if (r == 0)
 		r = proxy_open(m);
 	struct par_pyqueue *q = r == 0 ? malloc(sizeof(*q) + strlen(ident) + 1) : NULL;
 	if (r == 0 && q == NULL)
 		r = -ENOMEM;
 	if (r != 0) {
-		public_call(m, "decref", ident, NULL);
+		while (refs-- > 0) /* give back every reference we hold */
+			public_call(m, "decref", ident, NULL);
 		return r;
 	}
 	q->m = m;

@@ -15,6 +15,8 @@
 /* Largest answer read after the handshake (a bigger one drops the
  * connection with -EMSGSIZE). */
 #define PAR__PYCLIENT_ANSWER_MAX (1ull << 30)
+/* Most memory the nodes read from one answer may take. */
+#define PAR__PYCLIENT_GRAPH_MAX ((size_t)2 << 30)
 
 struct par__pyconn {
 	int fd; /* -1: closed */

@@ -380,6 +380,49 @@ static void python2_names_are_mapped_below_protocol_3(void **state)
 	REFUSED("\x80\x02\x63__builtin__\nset.", "truncated GLOBAL");
 }
 
+/* The densest pickles Python writes: a list of n one-byte items (True, None,
+ * an empty tuple) or of n empty lists, each memoized (two bytes an item), as
+ * protocol 4 batches them. Each must fit the reader's bound PAR__PK_LIMIT. */
+static uint8_t *dense_list(const uint8_t *item, size_t ilen, size_t n, size_t *len)
+{
+	uint8_t *p = malloc(8 + n * ilen + 2 * (n / 1000 + 1));
+	size_t at = 0;
+
+	assert_non_null(p);
+	p[at++] = 0x80;
+	p[at++] = 4;
+	p[at++] = ']';
+	p[at++] = 0x94;
+	for (size_t i = 0; i < n; i += 1000) {
+		p[at++] = '(';
+		for (size_t j = i; j < n && j < i + 1000; j++) {
+			memcpy(p + at, item, ilen);
+			at += ilen;
+		}
+		p[at++] = 'e';
+	}
+	p[at++] = '.';
+	*len = at;
+	return p;
+}
+
+static void densest_python_pickles_fit_the_bound(void **state)
+{
+	static const struct {
+		uint8_t item[2];
+		size_t len;
+	} items[] = { { { 0x88 }, 1 }, { { 'N' }, 1 }, { { ')' }, 1 }, { { ']', 0x94 }, 2 } };
+	const char *why;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(items) / sizeof(items[0]); i++) {
+		size_t n;
+		uint8_t *p = dense_list(items[i].item, items[i].len, 100000, &n);
+		assert_int_equal(rd(p, n, NULL, &why), 0);
+		free(p);
+	}
+}
+
 static void ints_take_the_smallest_node(void **state)
 {
 	(void)state;
@@ -612,6 +655,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(opcodes_outside_the_subset_are_refused),
 	cmocka_unit_test(a_reduce_of_os_system_is_only_data),
 	cmocka_unit_test(python2_names_are_mapped_below_protocol_3),
+	cmocka_unit_test(densest_python_pickles_fit_the_bound),
 	cmocka_unit_test(ints_take_the_smallest_node),
 	cmocka_unit_test(writer_scalars_take_the_smallest_opcode),
 	cmocka_unit_test(writer_long_data_uses_the_wide_opcodes),
