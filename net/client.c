@@ -9,8 +9,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,24 +45,6 @@ int64_t par__client_deadline(const struct par_client *c, int64_t timeout_ns)
 	return par_deadline(timeout_ns > INT64_MAX - c->grace ? INT64_MAX : timeout_ns + c->grace);
 }
 
-/* Wait for events on the socket until deadline: 0, -ETIMEDOUT, -errno. */
-static int wait_fd(int fd, short events, int64_t deadline)
-{
-	for (;;) {
-		struct pollfd p = { .fd = fd, .events = events };
-		int64_t left = par_deadline_left(deadline); /* PAR_FOREVER: no deadline */
-		int64_t msl = left < 0 ? -1 : left / 1000000 + (left % 1000000 != 0);
-		int ms = msl > 60000 ? 60000 : (int)msl;
-		if (deadline != PAR_NO_DEADLINE && left == 0)
-			return -ETIMEDOUT;
-		int r = poll(&p, 1, ms);
-		if (r > 0)
-			return 0;
-		if (r < 0 && errno != EINTR)
-			return -errno;
-	}
-}
-
 int par__client_send(struct par_client *c, int64_t deadline)
 {
 	while (c->out.len > 0) {
@@ -78,7 +58,7 @@ int par__client_send(struct par_client *c, int64_t deadline)
 			continue;
 		if (n < 0 && errno != EAGAIN)
 			return par__client_break(c, -EPIPE);
-		int r = wait_fd(c->fd, POLLOUT, deadline);
+		int r = par__wait_fd(c->fd, POLLOUT, deadline);
 		if (r < 0)
 			return par__client_break(c, r);
 	}
@@ -107,7 +87,7 @@ static int fill(struct par_client *c, size_t want, int64_t deadline)
 			continue;
 		if (errno != EAGAIN)
 			return par__client_break(c, -EPIPE);
-		int r = wait_fd(c->fd, POLLIN, deadline);
+		int r = par__wait_fd(c->fd, POLLIN, deadline);
 		if (r < 0)
 			return par__client_break(c, r);
 	}
@@ -244,32 +224,6 @@ int par_client_fd(const struct par_client *c)
 
 /* ---- connecting -------------------------------------------------------- */
 
-static int connect_one(const struct addrinfo *ai, int64_t deadline)
-{
-	int one = 1, err = 0;
-	socklen_t el = sizeof(err);
-	int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-
-	if (fd < 0)
-		return -errno;
-	int r = connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 ? 0 : -errno;
-	if (r == -EINPROGRESS) {
-		r = wait_fd(fd, POLLOUT, deadline);
-		if (r == 0 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) != 0)
-			r = -errno;
-		if (r == 0)
-			r = -err;
-	}
-	if (r == 0 && fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0)
-		r = -errno;
-	if (r != 0) {
-		close(fd);
-		return r;
-	}
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	return fd;
-}
-
 static int send_frame(struct par_client *c, uint8_t type, const uint8_t *p, uint32_t len,
 		      int64_t deadline)
 {
@@ -344,20 +298,6 @@ static int client_new(const struct par_client_opts *o, struct par_client **out)
 	return 0;
 }
 
-static int dial(const char *addr, int64_t deadline)
-{
-	struct addrinfo *res;
-	int r = par__addr_resolve(addr, 0, &res);
-
-	if (r != 0)
-		return r == -ENOENT ? -EINVAL : r;
-	r = -ECONNREFUSED;
-	for (struct addrinfo *ai = res; ai != NULL && r < 0; ai = ai->ai_next)
-		r = connect_one(ai, deadline);
-	freeaddrinfo(res);
-	return r;
-}
-
 int par_client_connect(const char *addr, const struct par_authkey *key,
 		       const struct par_client_opts *opts, struct par_client **out)
 {
@@ -372,7 +312,7 @@ int par_client_connect(const char *addr, const struct par_authkey *key,
 	if (r != 0)
 		return r;
 	int64_t deadline = par_deadline(PAR__OPT(opts, connect_timeout_ns, d.connect_timeout_ns));
-	c->fd = dial(addr, deadline);
+	c->fd = par__dial(addr, deadline);
 	r = c->fd < 0 ? c->fd : handshake(c, key, deadline);
 	if (r != 0) {
 		par_client_close(c);

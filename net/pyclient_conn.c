@@ -7,8 +7,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,65 +15,6 @@
 #include <unistd.h>
 
 #define READ_CHUNK (64u << 10)
-
-/* Wait for events on fd until deadline: 0, -ETIMEDOUT, -errno. */
-static int wait_fd(int fd, short events, int64_t deadline)
-{
-	for (;;) {
-		struct pollfd p = { .fd = fd, .events = events };
-		int64_t left = par_deadline_left(deadline); /* PAR_FOREVER: no deadline */
-		int64_t msl = left < 0 ? -1 : left / 1000000 + (left % 1000000 != 0);
-		int ms = msl < 0 || msl > 60000 ? 60000 : (int)msl;
-
-		if (deadline != PAR_NO_DEADLINE && left == 0)
-			return -ETIMEDOUT;
-		int r = poll(&p, 1, ms);
-		if (r > 0)
-			return 0;
-		if (r < 0 && errno != EINTR)
-			return -errno;
-	}
-}
-
-static int connect_one(const struct addrinfo *ai, int64_t deadline)
-{
-	int one = 1, err = 0;
-	socklen_t el = sizeof(err);
-	int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-
-	if (fd < 0)
-		return -errno;
-	int r = connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 ? 0 : -errno;
-	if (r == -EINPROGRESS) {
-		r = wait_fd(fd, POLLOUT, deadline);
-		if (r == 0 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) != 0)
-			r = -errno;
-		if (r == 0)
-			r = -err;
-	}
-	if (r == 0 && fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0)
-		r = -errno;
-	if (r != 0) {
-		close(fd);
-		return r;
-	}
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	return fd;
-}
-
-static int dial(const char *addr, int64_t deadline)
-{
-	struct addrinfo *res;
-	int r = par__addr_resolve(addr, 0, &res);
-
-	if (r != 0)
-		return r == -ENOENT ? -EINVAL : r;
-	r = -ECONNREFUSED;
-	for (struct addrinfo *ai = res; ai != NULL && r < 0; ai = ai->ai_next)
-		r = connect_one(ai, deadline);
-	freeaddrinfo(res);
-	return r;
-}
 
 int par__pyconn_send(struct par__pyconn *c, const void *p, size_t n, int64_t deadline)
 {
@@ -93,7 +32,7 @@ int par__pyconn_send(struct par__pyconn *c, const void *p, size_t n, int64_t dea
 		if (k < 0 && errno != EAGAIN)
 			return -EPIPE;
 		if (k < 0) {
-			int r = wait_fd(c->fd, POLLOUT, deadline);
+			int r = par__wait_fd(c->fd, POLLOUT, deadline);
 			if (r < 0)
 				return r;
 			continue;
@@ -151,7 +90,7 @@ static int fill(struct par__pyconn *c, size_t want, int64_t deadline)
 			continue;
 		if (errno != EAGAIN)
 			return -EPIPE;
-		r = wait_fd(c->fd, POLLIN, deadline);
+		r = par__wait_fd(c->fd, POLLIN, deadline);
 		if (r < 0)
 			return r;
 	}
@@ -283,7 +222,7 @@ static int deliver_challenge(struct par__pyconn *c, const struct par_authkey *ke
 int par__pyconn_open(struct par__pyconn *c, const char *addr, const struct par_authkey *key,
 		     int64_t deadline)
 {
-	*c = (struct par__pyconn){ .fd = dial(addr, deadline) };
+	*c = (struct par__pyconn){ .fd = par__dial(addr, deadline) };
 	if (c->fd < 0) {
 		int r = c->fd;
 		c->fd = -1;
