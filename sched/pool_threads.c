@@ -16,8 +16,10 @@ struct par__pool_engine {
 	struct par_queue **q; /* [nnodes] */
 	struct tworker *w;    /* [nworkers] */
 	unsigned started;
-	uint32_t rr;	   /* round-robin over node queues for submit */
-	uint32_t spinning; /* 1 + the node of the worker polling, 0: none (atomic) */
+	uint32_t rr; /* round-robin over node queues for submit */
+	/* 1 + the node of the worker polling, 0: none (atomic); on a line of
+	 * its own, away from rr, which every submit writes */
+	_Alignas(64) uint32_t spinning;
 	/* sleeping workers' eventcount: bit 0 "someone sleeps", then a
 	 * sequence each wake moves on (the futex word) */
 	_Alignas(64) uint32_t ec;
@@ -173,7 +175,8 @@ int par__pool_threads_start(struct par_pool *p)
 int par__pool_threads_submit(struct par_pool *p, struct par__task_msg *m, const void *arg)
 {
 	struct par__pool_engine *e = p->eng;
-	unsigned k = __atomic_fetch_add(&e->rr, 1, __ATOMIC_RELAXED) % p->nnodes;
+	unsigned k =
+		p->nnodes == 1 ? 0 : __atomic_fetch_add(&e->rr, 1, __ATOMIC_RELAXED) % p->nnodes;
 	int r = par__pool_put_task(e->q[k], m, arg);
 
 	/* seq_cst: pairs with the seq_cst stores of spinning in poll_take (a
