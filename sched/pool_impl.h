@@ -26,8 +26,11 @@
 #include <pthread.h>
 #include <stdint.h>
 
-/* Tasks a process worker holds at once (one running, the rest queued). */
-#define PAR__POOL_DEPTH 4
+/* Tasks a process worker holds at once (one running, the rest queued),
+ * when many wait (pool_manager.c). Deeper inboxes keep workers from
+ * waiting on the manager between short tasks: 16 moves empty tasks 1.4x
+ * faster than 4 (2 CPUs); 32 and 64 gain nothing more. */
+#define PAR__POOL_DEPTH 16
 /* How long the manager sleeps before it checks for dead workers. */
 #define PAR__POOL_SLICE_NS ((int64_t)10 * 1000 * 1000)
 

@@ -79,14 +79,22 @@ static int drain_mailbox(struct par_pool *p, int64_t wait_ns)
 	return n;
 }
 
-/* The running worker holding the fewest tasks, if it has room. */
+/* The running worker holding the fewest tasks, if it has room. A worker
+ * that holds a task gets more only while the pool has more than two tasks a
+ * worker (held or pending): a flood of short tasks fills every inbox (a
+ * worker then never waits for the manager between tasks), while a few long
+ * ones go one to a worker, the rest to whichever worker is free first. */
 static struct pworker *least_loaded(struct par_pool *p)
 {
 	struct pworker *best = NULL;
+	size_t tasks = p->eng->npending;
 
+	for (unsigned k = 0; k < p->nworkers; k++)
+		tasks += p->eng->w[k].nheld;
+	unsigned depth = tasks > 2 * (size_t)p->nworkers ? PAR__POOL_DEPTH : 1;
 	for (unsigned k = 0; k < p->nworkers; k++) {
 		struct pworker *w = &p->eng->w[(p->eng->rr + k) % p->nworkers];
-		if (w->pid > 0 && w->nheld < PAR__POOL_DEPTH && (!best || w->nheld < best->nheld))
+		if (w->pid > 0 && w->nheld < depth && (!best || w->nheld < best->nheld))
 			best = w;
 	}
 	p->eng->rr++;

@@ -75,6 +75,7 @@ void par__pending_push_back(struct par__pool_engine *e, struct ptask *t)
 	t->next = NULL;
 	*e->pending_tail = t;
 	e->pending_tail = &t->next;
+	e->npending++;
 }
 
 void par__pending_push_front(struct par__pool_engine *e, struct ptask *t)
@@ -83,6 +84,7 @@ void par__pending_push_front(struct par__pool_engine *e, struct ptask *t)
 	if (e->pending == NULL)
 		e->pending_tail = &t->next;
 	e->pending = t;
+	e->npending++;
 }
 
 struct ptask *par__pending_pop(struct par__pool_engine *e)
@@ -90,6 +92,7 @@ struct ptask *par__pending_pop(struct par__pool_engine *e)
 	struct ptask *t = e->pending;
 	if (t != NULL) {
 		e->pending = t->next;
+		e->npending--;
 		if (e->pending == NULL)
 			e->pending_tail = &e->pending;
 	}

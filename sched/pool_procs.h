@@ -26,6 +26,7 @@ struct par__pool_engine {
 	struct pworker *w;	   /* [nworkers] */
 	struct ptask *pending;	   /* FIFO of tasks no worker holds yet */
 	struct ptask **pending_tail;
+	size_t npending;
 	struct par_thread *manager;
 	pid_t owner;	     /* the pool's process */
 	uint32_t submitting; /* atomic: submits between the closed check and put */

@@ -327,6 +327,53 @@ static int nap(const void *arg, size_t len, struct par_task_out *out)
 	return 7;
 }
 
+/* Sleeps for the argument's ns, then answers the worker it ran on. */
+static int nap_where(const void *arg, size_t len, struct par_task_out *out)
+{
+	struct par_self_info me;
+	int64_t ns = 0, w;
+
+	if (len == sizeof(ns))
+		memcpy(&ns, arg, sizeof(ns));
+	par_sleep_ns(ns);
+	if (par_self(&me) != 0)
+		return -ESRCH;
+	w = me.worker;
+	return par_task_out_set(out, &w, sizeof(w));
+}
+
+/* A long task, a short one, a long one on 2 workers: the third is not
+ * queued behind the first, it goes to the worker the short one frees. */
+static void free_worker_takes_the_next_task(enum par_pool_kind kind)
+{
+	struct par_pool *p = make(kind, 2);
+	int64_t ns[3] = { 600 * PAR_TEST_MS, 20 * PAR_TEST_MS, 600 * PAR_TEST_MS };
+	struct par_future *f[3];
+
+	par_sleep_ns(20 * PAR_TEST_MS); /* the workers are up */
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(par_pool_submit(p, nap_where, &ns[i], sizeof(ns[i]), &f[i]), 0);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(par_future_wait(f[i], 30 * PAR_TEST_SEC), 0);
+	assert_true(result_i64(f[0]) != result_i64(f[1]));
+	assert_true(result_i64(f[2]) == result_i64(f[1]));
+	for (int i = 0; i < 3; i++)
+		par_future_destroy(f[i]);
+	assert_int_equal(par_pool_destroy(p), 0);
+}
+
+static void free_worker_threads(void **s)
+{
+	(void)s;
+	free_worker_takes_the_next_task(PAR_POOL_THREADS);
+}
+
+static void free_worker_processes(void **s)
+{
+	(void)s;
+	free_worker_takes_the_next_task(PAR_POOL_PROCESSES);
+}
+
 /* terminate with 10,000 queued: every future resolves promptly, each either
  * ran (7) or was cancelled, and the counts add up. */
 static void terminate_pending(enum par_pool_kind kind)
@@ -464,6 +511,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(task_that_segfaults),	 cmocka_unit_test(terminate_threads),
 	cmocka_unit_test(terminate_processes),	 cmocka_unit_test(close_join_threads),
 	cmocka_unit_test(close_join_processes),	 cmocka_unit_test(limits_and_errors),
+	cmocka_unit_test(free_worker_threads),	 cmocka_unit_test(free_worker_processes),
 };
 
 PAR_TEST_MAIN(tests)
