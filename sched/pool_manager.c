@@ -109,7 +109,8 @@ static void dispatch(struct par_pool *p)
 	while (e->pending != NULL && (w = least_loaded(p)) != NULL) {
 		struct ptask *t = e->pending;
 		if (par_queue_put(w->inbox, t->msg, t->len, 0) != 0)
-			return; /* cannot happen: the inbox has room for the depth */
+			return; /* its room for large messages is used up: the worker's next
+				 * result brings the manager back here */
 		par__pending_pop(e);
 		w->held[w->nheld++] = t;
 	}
