@@ -10,11 +10,9 @@
  * agree, and no decoder may read outside the input (ASan watches). */
 #include "frame.h"
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 static void decode_all(const struct par__frame *f)
 {
@@ -111,47 +109,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
 	return 0;
 }
 
-#ifndef PAR_FUZZ_LIBFUZZER
-static int replay_file(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	static uint8_t buf[1 << 20];
-
-	if (f == NULL)
-		return -1;
-	size_t n = fread(buf, 1, sizeof(buf), f);
-	fclose(f);
-	LLVMFuzzerTestOneInput(buf, n);
-	return 0;
-}
-
-int main(int argc, char **argv)
-{
-	int files = 0;
-
-	for (int i = 1; i < argc; i++) {
-		struct stat st;
-		if (stat(argv[i], &st) != 0) {
-			fprintf(stderr, "fuzz_frame: %s: not found\n", argv[i]);
-			return 2;
-		}
-		if (!S_ISDIR(st.st_mode)) {
-			files += replay_file(argv[i]) == 0;
-			continue;
-		}
-		DIR *d = opendir(argv[i]);
-		struct dirent *e;
-		while (d != NULL && (e = readdir(d)) != NULL) {
-			char p[4096];
-			if (e->d_name[0] == '.')
-				continue;
-			snprintf(p, sizeof(p), "%s/%s", argv[i], e->d_name);
-			files += replay_file(p) == 0;
-		}
-		if (d != NULL)
-			closedir(d);
-	}
-	printf("fuzz_frame: %d inputs replayed\n", files);
-	return files > 0 ? 0 : 2;
-}
-#endif
+#define PAR_FUZZ_NAME "fuzz_frame"
+#include "fuzz_replay.h"

@@ -12,12 +12,10 @@
 #include "pickle.h"
 #include "pickle_render.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 static void check(int ok)
 {
@@ -107,50 +105,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
 	return 0;
 }
 
-#ifndef PAR_FUZZ_LIBFUZZER
-static int replay_file(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	static uint8_t buf[1 << 20];
-
-	if (f == NULL)
-		return -1;
-	size_t n = fread(buf, 1, sizeof(buf), f);
-	fclose(f);
-	uint8_t *exact = malloc(n ? n : 1); /* so ASan sees an overread */
-	memcpy(exact, buf, n);
-	LLVMFuzzerTestOneInput(exact, n);
-	free(exact);
-	return 0;
-}
-
-int main(int argc, char **argv)
-{
-	int files = 0;
-
-	for (int i = 1; i < argc; i++) {
-		struct stat st;
-		if (stat(argv[i], &st) != 0) {
-			fprintf(stderr, "fuzz_pickle: %s: not found\n", argv[i]);
-			return 2;
-		}
-		if (!S_ISDIR(st.st_mode)) {
-			files += replay_file(argv[i]) == 0;
-			continue;
-		}
-		DIR *d = opendir(argv[i]);
-		struct dirent *e;
-		while (d != NULL && (e = readdir(d)) != NULL) {
-			char p[4096];
-			if (e->d_name[0] == '.')
-				continue;
-			snprintf(p, sizeof(p), "%s/%s", argv[i], e->d_name);
-			files += replay_file(p) == 0;
-		}
-		if (d != NULL)
-			closedir(d);
-	}
-	printf("fuzz_pickle: %d inputs replayed\n", files);
-	return files > 0 ? 0 : 2;
-}
-#endif
+#define PAR_FUZZ_NAME "fuzz_pickle"
+#include "fuzz_replay.h"

@@ -3,47 +3,11 @@
 par_net_add_test(test_pickle.c NO_BACKENDS LABELS unit)
 par_net_add_test(test_pyval.c NO_BACKENDS LABELS unit)
 
-# The pickle fuzz target: the seed corpus replayed as a unit test with the
-# project's compiler, and with clang + libFuzzer a 5-second run (label fuzz;
-# new inputs go to the build tree).
-set(pk_fuzz_src ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_pickle.c)
-set(pk_fuzz_corpus ${CMAKE_CURRENT_SOURCE_DIR}/corpus_pickle)
-add_executable(net_fuzz_pickle_replay ${pk_fuzz_src})
-target_link_libraries(net_fuzz_pickle_replay PRIVATE par_static)
-target_include_directories(net_fuzz_pickle_replay PRIVATE ${PROJECT_SOURCE_DIR}/net
-	${CMAKE_CURRENT_SOURCE_DIR})
-target_compile_definitions(net_fuzz_pickle_replay PRIVATE _GNU_SOURCE)
-add_test(NAME net.fuzz.pickle_replay COMMAND net_fuzz_pickle_replay ${pk_fuzz_corpus})
-set_tests_properties(net.fuzz.pickle_replay PROPERTIES LABELS "unit;fuzz" TIMEOUT 60)
-
-find_program(PAR_CLANG NAMES clang clang-16 clang-15 clang-14)
-if(PAR_CLANG)
-	set(pk_probe ${CMAKE_CURRENT_BINARY_DIR}/fuzz_pickle_probe.c)
-	file(WRITE ${pk_probe} "int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n)\n"
-		"{ (void)d; (void)n; return 0; }\n")
-	execute_process(COMMAND ${PAR_CLANG} -fsanitize=fuzzer,address ${pk_probe}
-			-o ${CMAKE_CURRENT_BINARY_DIR}/fuzz_pickle_probe
-		RESULT_VARIABLE pk_no_fuzzer OUTPUT_QUIET ERROR_QUIET)
-endif()
-if(PAR_CLANG AND NOT pk_no_fuzzer)
-	set(pk_lib ${PROJECT_SOURCE_DIR}/net/pickle_node.c ${PROJECT_SOURCE_DIR}/net/pickle_read.c
-		${PROJECT_SOURCE_DIR}/net/pickle_write.c ${PROJECT_SOURCE_DIR}/net/pyval.c
-		${PROJECT_SOURCE_DIR}/net/pyval_repr.c)
-	set(pk_fuzz_bin ${CMAKE_CURRENT_BINARY_DIR}/fuzz_pickle_libfuzzer)
-	add_custom_command(OUTPUT ${pk_fuzz_bin}
-		COMMAND ${PAR_CLANG} -g -O1 -std=gnu11 -D_GNU_SOURCE -DPAR_FUZZ_LIBFUZZER
-			-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-			-I${PROJECT_SOURCE_DIR}/include -I${PROJECT_SOURCE_DIR}/net
-			-I${CMAKE_CURRENT_SOURCE_DIR} ${pk_fuzz_src} ${pk_lib} -o ${pk_fuzz_bin}
-		DEPENDS ${pk_fuzz_src} ${pk_lib} ${PROJECT_SOURCE_DIR}/net/pickle.h
-			${CMAKE_CURRENT_SOURCE_DIR}/pickle_render.h
-		COMMENT "libFuzzer target net_fuzz_pickle (clang)")
-	add_custom_target(net_fuzz_pickle ALL DEPENDS ${pk_fuzz_bin})
-	file(MAKE_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR}/fuzz_pickle_corpus)
-	add_test(NAME net.fuzz.pickle
-		COMMAND ${pk_fuzz_bin} -max_total_time=5 -rss_limit_mb=2048 -max_len=4096
-			${CMAKE_CURRENT_BINARY_DIR}/fuzz_pickle_corpus ${pk_fuzz_corpus})
-	set_tests_properties(net.fuzz.pickle PROPERTIES LABELS fuzz TIMEOUT 60)
-else()
-	message(STATUS "net: no clang with libFuzzer: net.fuzz.pickle left out (the replay stays)")
-endif()
+# The pickle fuzz target (par_net_add_fuzz in fuzz.cmake).
+set(net_dir ${PROJECT_SOURCE_DIR}/net)
+par_net_add_fuzz(pickle SOURCE ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_pickle.c
+	CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/corpus_pickle RSS_MB 2048
+	LIB ${net_dir}/pickle_node.c ${net_dir}/pickle_read.c ${net_dir}/pickle_write.c
+		${net_dir}/pyval.c ${net_dir}/pyval_repr.c
+	DEPENDS ${net_dir}/pickle.h ${CMAKE_CURRENT_SOURCE_DIR}/pickle_render.h
+		${CMAKE_CURRENT_SOURCE_DIR}/fuzz_replay.h)
