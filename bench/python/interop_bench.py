@@ -43,6 +43,8 @@ import tempfile
 import time
 from multiprocessing.managers import BaseManager
 
+from gbench_json import record
+
 MSG = b"\x01" * 64
 TYPEIDS = ("get_task_queue", "get_result_queue")
 
@@ -215,28 +217,6 @@ def throughput(ctx, addr, key, cpus, k, seconds):
     calls = sum(c for c, _ in res)
     secs = max(s for _, s in res)
     return calls, secs
-
-
-# ---- reporting -----------------------------------------------------------------
-
-def record(name, results):
-    """results: (items, seconds) per run."""
-    out = []
-    for i, (n, secs) in enumerate(results):
-        out.append({
-            "name": name, "run_name": name, "run_type": "iteration",
-            "repetitions": len(results), "repetition_index": i, "threads": 1,
-            "iterations": n, "real_time": secs / n * 1e9, "cpu_time": secs / n * 1e9,
-            "time_unit": "ns", "items_per_second": n / secs,
-        })
-    med = statistics.median(n / secs for n, secs in results)
-    out.append({
-        "name": name + "_median", "run_name": name, "run_type": "aggregate",
-        "aggregate_name": "median", "repetitions": len(results), "threads": 1,
-        "iterations": len(results), "real_time": 1e9 / med, "cpu_time": 1e9 / med,
-        "time_unit": "ns", "items_per_second": med,
-    })
-    return out, med
 
 
 def pick_cpus():

@@ -23,10 +23,11 @@ import multiprocessing as mp
 import os
 import platform
 import queue
-import statistics
 import sys
 import time
 from multiprocessing.managers import BaseManager
+
+from gbench_json import record
 
 AUTHKEY = b"par-bench-python-manager"
 
@@ -103,23 +104,6 @@ def puts(m, size, seconds):
     return timed(run, seconds)
 
 
-def record(name, results):
-    out = []
-    for i, (n, secs) in enumerate(results):
-        out.append({
-            "name": name, "run_name": name, "run_type": "iteration",
-            "repetitions": len(results), "repetition_index": i, "threads": 1,
-            "iterations": n, "real_time": secs / n * 1e9, "cpu_time": secs / n * 1e9,
-            "time_unit": "ns", "items_per_second": n / secs,
-        })
-    med = statistics.median(n / secs for n, secs in results)
-    out.append({
-        "name": name + "_median", "run_name": name, "run_type": "aggregate",
-        "aggregate_name": "median", "repetitions": len(results), "threads": 1,
-        "iterations": len(results), "real_time": 1e9 / med, "cpu_time": 1e9 / med,
-        "time_unit": "ns", "items_per_second": med,
-    })
-    return out, med
 
 
 def main(argv):
