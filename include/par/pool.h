@@ -36,6 +36,14 @@
  * other task completes. (A thread worker that crashes takes the whole process
  * with it, as any crashing thread does.) Every wait takes a timeout.
  *
+ * Idle thread workers: one waits on the queues, the others sleep, so a stream
+ * of short tasks is run by one worker and leaves the submitter its CPU. When
+ * that worker takes a task and more wait, the sleepers wake and help unless
+ * the tasks finish as fast as they came; so a burst of long or blocking tasks
+ * spreads over every worker at once. That hand-off is on where the process
+ * may use 3 CPUs or more (with 2, a helper only takes a CPU the submitter or
+ * the runner needs); PAR_POOL_HANDOFF=1 or 0 in the environment forces it.
+ *
  * Pool functions are thread-safe, from the process that made the pool only.
  */
 #ifndef PAR_POOL_H

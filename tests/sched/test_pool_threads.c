@@ -121,6 +121,33 @@ static void long_tasks_wake_every_worker(void **s)
 	}
 }
 
+/* The same, and a stream of short tasks, with the hand-off forced on: the
+ * poller that takes a task and leaves others wakes the sleepers, who help
+ * or sleep again (this machine may have 2 CPUs, where it is off). */
+static void handoff_runs_rounds_and_streams(void **s)
+{
+	setenv("PAR_POOL_HANDOFF", "1", 1);
+	long_tasks_wake_every_worker(s);
+	struct par_pool *p = make(3);
+	struct par_future *f[2000];
+	int64_t sum = 0;
+
+	for (int round = 0; round < 3; round++) {
+		nap_ms(15); /* a burst after every worker slept */
+		for (int64_t i = 0; i < 2000; i++)
+			assert_int_equal(par_pool_submit(p, add_one, &i, sizeof(i), &f[i]), 0);
+		for (int i = 0; i < 2000; i++) {
+			assert_int_equal(par_future_wait(f[i], 30 * PAR_TEST_SEC), 0);
+			assert_int_equal(par_future_status(f[i]), 0);
+			sum += result_of(f[i]);
+			par_future_destroy(f[i]);
+		}
+	}
+	assert_true(sum == 3 * (2000 * 2001 / 2));
+	assert_int_equal(par_pool_destroy(p), 0);
+	unsetenv("PAR_POOL_HANDOFF");
+}
+
 /* Several submitters at once: every task runs once, with its own result. */
 #define SUBMITTERS 4
 #define PER 5000
@@ -192,6 +219,7 @@ static void close_wakes_sleeping_workers(void **s)
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(lone_tasks_wake_sleeping_workers),
 	cmocka_unit_test(long_tasks_wake_every_worker),
+	cmocka_unit_test(handoff_runs_rounds_and_streams),
 	cmocka_unit_test(concurrent_submitters_get_every_result),
 	cmocka_unit_test(close_wakes_sleeping_workers),
 };
