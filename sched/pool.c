@@ -71,6 +71,16 @@ static int plan_pool(struct par_pool *p)
 	return r != 0 ? r : group_nodes(p);
 }
 
+void *par__pool_zalloc(size_t size)
+{
+	size_t rounded = (size + 63) & ~(size_t)63;
+	void *m = aligned_alloc(64, rounded);
+
+	if (m != NULL)
+		memset(m, 0, rounded);
+	return m;
+}
+
 static void pool_free(struct par_pool *p)
 {
 	par_plan_destroy(p->plan);
@@ -83,7 +93,7 @@ int par_pool_create(const struct par_pool_opts *opts, struct par_pool **out)
 {
 	if (out == NULL)
 		return -EINVAL;
-	struct par_pool *p = calloc(1, sizeof(*p));
+	struct par_pool *p = par__pool_zalloc(sizeof(*p));
 	if (p == NULL)
 		return -ENOMEM;
 	int r = resolve_opts(opts, &p->o);
@@ -148,7 +158,7 @@ int par__pool_submit(struct par_pool *p, par_task_fn fn, uint32_t flags, const v
 		free(f);
 		return r;
 	}
-	__atomic_add_fetch(&p->stats.submitted, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&p->submitted, 1, __ATOMIC_RELAXED);
 	*out = f;
 	return 0;
 }
@@ -202,7 +212,7 @@ int par_pool_get_stats(const struct par_pool *p, struct par_pool_stats *st)
 {
 	if (p == NULL || st == NULL)
 		return -EINVAL;
-	st->submitted = __atomic_load_n(&p->stats.submitted, __ATOMIC_RELAXED);
+	st->submitted = __atomic_load_n(&p->submitted, __ATOMIC_RELAXED);
 	st->completed = __atomic_load_n(&p->stats.completed, __ATOMIC_RELAXED);
 	st->crashed = __atomic_load_n(&p->stats.crashed, __ATOMIC_RELAXED);
 	st->cancelled = __atomic_load_n(&p->stats.cancelled, __ATOMIC_RELAXED);

@@ -93,17 +93,25 @@ struct par_pool {
 	struct par_pool_opts o; /* resolved options */
 	unsigned nworkers;
 	struct par_plan *plan;
-	int pin;		     /* the plan is for this machine */
-	unsigned nnodes;	     /* distinct NUMA nodes in the plan */
-	int *node_os;		     /* [nnodes] OS numbers (-1: unbound) */
-	unsigned *worker_node;	     /* [nworkers] index into node_os */
-	size_t msg_max;		     /* largest task or result message */
-	uint64_t next_id;	     /* atomic */
-	uint32_t closed;	     /* atomic: no more submits */
-	uint32_t terminated;	     /* atomic */
-	struct par_pool_stats stats; /* atomics */
+	int pin;	       /* the plan is for this machine */
+	unsigned nnodes;       /* distinct NUMA nodes in the plan */
+	int *node_os;	       /* [nnodes] OS numbers (-1: unbound) */
+	unsigned *worker_node; /* [nworkers] index into node_os */
+	size_t msg_max;	       /* largest task or result message */
 	struct par__pool_engine *eng;
+	uint32_t closed;     /* atomic: no more submits */
+	uint32_t terminated; /* atomic */
+	/* Written at each submit (by submitters) and at each resolve (by
+	 * workers or the manager): each on a line of its own, away from the
+	 * fields above that both read at each task (they shared one line, and
+	 * every task moved it between the submitter and a worker twice). */
+	_Alignas(64) uint64_t next_id;		  /* atomic */
+	uint64_t submitted;			  /* atomic */
+	_Alignas(64) struct par_pool_stats stats; /* atomics; submitted unused */
 };
+
+/* calloc for a struct with lines of its own (aligned to them). */
+void *par__pool_zalloc(size_t size);
 
 /* Put a task message (header m, then arg) into q, waiting for room. */
 int par__pool_put_task(struct par_queue *q, const struct par__task_msg *m, const void *arg);

@@ -101,7 +101,7 @@ struct ptask *par__pending_pop(struct par__pool_engine *e)
 
 int par__pool_procs_start(struct par_pool *p)
 {
-	struct par__pool_engine *e = calloc(1, sizeof(*e));
+	struct par__pool_engine *e = par__pool_zalloc(sizeof(*e));
 	struct par_queue_opts qo;
 
 	if (e == NULL)

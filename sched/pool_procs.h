@@ -28,10 +28,13 @@ struct par__pool_engine {
 	struct ptask **pending_tail;
 	size_t npending;
 	struct par_thread *manager;
-	pid_t owner;	     /* the pool's process */
-	uint32_t submitting; /* atomic: submits between the closed check and put */
-	unsigned rr;	     /* next worker to try when dispatching */
-	unsigned char *buf;  /* manager's message buffer (msg_max) */
+	pid_t owner;	    /* the pool's process */
+	unsigned rr;	    /* next worker to try when dispatching */
+	unsigned char *buf; /* manager's message buffer (msg_max) */
+	/* atomic: submits between the closed check and put; written twice by
+	 * each submit, so on a line of its own, away from what the manager
+	 * reads at each message */
+	_Alignas(64) uint32_t submitting;
 };
 
 /* Workers (pool_procs.c). */

@@ -208,7 +208,7 @@ static int hand_off_wanted(void)
 
 int par__pool_threads_start(struct par_pool *p)
 {
-	struct par__pool_engine *e = calloc(1, sizeof(*e));
+	struct par__pool_engine *e = par__pool_zalloc(sizeof(*e));
 	if (e == NULL)
 		return -ENOMEM;
 	p->eng = e;
