@@ -161,6 +161,7 @@ static struct par_queue *handle_new(struct par_shm *shm, const struct par__qgeom
 	q->capacity = g->capacity;
 	q->mask = g->capacity - 1;
 	q->shift = (unsigned)__builtin_ctz(g->capacity);
+	q->ahead = g->capacity / 4 < PAR__Q_AHEAD ? g->capacity / 4 : PAR__Q_AHEAD;
 	q->stride = g->slot_stride;
 	q->inline_max = g->inline_max;
 	q->max_msg = g->max_msg;

@@ -14,6 +14,7 @@ struct qput {
 	size_t len;
 	uint32_t me;
 	uint32_t chunks; /* an out-of-line copy already made, or PAR__Q_NO_CHUNK */
+	uint32_t ahead;	 /* prefetch the slot this far ahead (q->ahead), or 0 */
 	uint64_t next;	 /* a batch's next position, or NO_POS */
 };
 
@@ -160,6 +161,8 @@ static int put_once(struct par_queue *q, struct qput *p, int seq_cst)
 	struct par__qslot *s = par__qslot_at(q, pos);
 	if (PAR__Q_UNLIKELY(put_closed(q, s, pos)))
 		return put_drop(q, p, -EPIPE);
+	if (p->ahead != 0)
+		par__prefetch_w(par__qslot_at(q, pos + p->ahead));
 	put_fill(q, s, p, pos);
 	p->chunks = PAR__Q_NO_CHUNK; /* the message's now */
 	uint64_t full = PAR__Q_CTL(pos >> q->shift, PAR__QS_FULL, 0);
@@ -217,6 +220,7 @@ int par_queue_put(struct par_queue *q, const void *msg, size_t len, int64_t time
 		return -EINVAL;
 	if ((r = put_start(q, &p, msg, len)) < 0)
 		return r;
+	p.ahead = q->ahead;
 	r = put_once(q, &p, 1);
 	if (PAR__Q_UNLIKELY(r != 0))
 		r = r == PAR__Q_NOTYET ? put_slow(q, &p, timeout_ns) : r;
