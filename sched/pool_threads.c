@@ -100,12 +100,12 @@ static ssize_t poll_take(struct par_pool *p, unsigned node, void *buf)
 	return n;
 }
 
-/* A sleeper woken by a poller that left tasks behind: wait a moment, then
- * take tasks only if the runners did not finish as many as wait (they are
- * long, or block, as a round of tasks behind a barrier does); a stream of
- * short tasks is left to the one worker that keeps up with it, as on a
- * machine with no CPU to spare a second one only slows the submitter.
- * -EAGAIN: take; -EBUSY: sleep again. */
+/* A sleeper woken by a poller that left tasks behind watches the runners
+ * for a moment: if none finishes a task meanwhile and tasks still wait, it
+ * takes them (the runners' tasks are long, or block, as a round of tasks
+ * behind a barrier does: -EAGAIN); if one does, the runners keep up, and it
+ * sleeps again without taking any (-EBUSY): a stream of short tasks stays
+ * with the worker that keeps up with it, whose loop takes what waits. */
 static ssize_t help(struct par_pool *p)
 {
 	/* relaxed: a count, compared as a sign of progress */
@@ -119,16 +119,17 @@ static ssize_t help(struct par_pool *p)
 	return pending(p) > 0 ? -EAGAIN : -EBUSY;
 }
 
-/* Announce a sleeper, look once more, then sleep until a wake or a slice.
- * -EBUSY: woken to help, and not needed. */
-static ssize_t sleep_take(struct par_pool *p, unsigned node, void *buf)
+/* Announce a sleeper, look once more (unless told the runners take what
+ * waits), then sleep until a wake or a slice. -EBUSY: woken to help, and
+ * not needed. */
+static ssize_t sleep_take(struct par_pool *p, unsigned node, void *buf, int look)
 {
 	struct par__pool_engine *e = p->eng;
 	uint32_t h = __atomic_load_n(&e->handoffs, __ATOMIC_RELAXED);
 	/* seq_cst: pairs with the seq_cst load in wake_idle (the bit before our
 	 * look, their task before their look at the bit) */
 	uint32_t w = __atomic_or_fetch(&e->ec, EC_WAITERS, __ATOMIC_SEQ_CST);
-	ssize_t n = take(p, node, buf);
+	ssize_t n = look ? take(p, node, buf) : -EAGAIN;
 
 	if (n != -EAGAIN)
 		return n;
@@ -161,9 +162,9 @@ static ssize_t next_task(struct par_pool *p, unsigned node, void *buf)
 		if (n == -EAGAIN)
 			n = poll_take(p, node, buf);
 		if (n == -EAGAIN)
-			do
-				n = sleep_take(p, node, buf);
-			while (n == -EBUSY);
+			n = sleep_take(p, node, buf, 1);
+		while (n == -EBUSY) /* woken to help, and not needed */
+			n = sleep_take(p, node, buf, 0);
 		if (n != -EAGAIN)
 			return n;
 	}
