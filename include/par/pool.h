@@ -137,7 +137,8 @@ struct par_map_in {
 
 struct par_map_out {
 	int status; /* as par_future_status */
-	void *data; /* result bytes (malloc'd; freed by par_map_free) */
+	void *data; /* result bytes, 16-byte aligned, NULL when len is 0; they
+		       live in blocks par_map_free gives back (never free one) */
 	size_t len;
 };
 

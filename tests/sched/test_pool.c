@@ -130,16 +130,72 @@ static void map_sizes(enum par_pool_kind kind)
 	par_pool_destroy(p);
 }
 
+/* (v % 3) copies of v: results of 0, 8 and 16 bytes, side by side in a
+ * chunk's block; a negative v fails with status v. */
+static int copies(const void *arg, size_t len, struct par_task_out *out)
+{
+	int64_t v, r[2];
+
+	if (len != sizeof(v))
+		return -EINVAL;
+	memcpy(&v, arg, sizeof(v));
+	if (v < 0)
+		return (int)v;
+	r[0] = r[1] = v;
+	return par_task_out_set(out, r, (size_t)(v % 3) * sizeof(v));
+}
+
+/* Each result has its own length, NULL data when empty, 16-byte aligned
+ * data otherwise, and its status; failures in a chunk leave the others. */
+static void map_result_shapes(enum par_pool_kind kind)
+{
+	enum { N = 3001 };
+	struct par_pool *p = make(kind, 2);
+	static struct par_map_in in[N];
+	static int64_t vals[N];
+	struct par_map_out *out = NULL;
+
+	for (int i = 0; i < N; i++) {
+		vals[i] = i % 100 == 99 ? -(i % 7 + 1) : i;
+		in[i] = (struct par_map_in){ &vals[i], sizeof(vals[i]) };
+	}
+	assert_int_equal(par_pool_map(p, copies, in, N, 37, 60 * PAR_TEST_SEC, &out), 0);
+	for (int i = 0; i < N; i++) {
+		int64_t v = vals[i], got[2];
+		if (v < 0) {
+			assert_int_equal(out[i].status, (int)v);
+			assert_int_equal(out[i].len, 0);
+			assert_null(out[i].data);
+			continue;
+		}
+		assert_int_equal(out[i].status, 0);
+		assert_int_equal(out[i].len, (size_t)(v % 3) * sizeof(v));
+		if (out[i].len == 0) {
+			assert_null(out[i].data);
+			continue;
+		}
+		assert_int_equal((uintptr_t)out[i].data % 16, 0);
+		memcpy(got, out[i].data, out[i].len);
+		for (size_t k = 0; k < out[i].len / sizeof(v); k++)
+			assert_true(got[k] == v);
+	}
+	par_map_free(out, N);
+	par_map_free(NULL, 0);
+	par_pool_destroy(p);
+}
+
 static void map_threads(void **s)
 {
 	(void)s;
 	map_sizes(PAR_POOL_THREADS);
+	map_result_shapes(PAR_POOL_THREADS);
 }
 
 static void map_processes(void **s)
 {
 	(void)s;
 	map_sizes(PAR_POOL_PROCESSES);
+	map_result_shapes(PAR_POOL_PROCESSES);
 }
 
 /* ---- placement ---------------------------------------------------------- */
