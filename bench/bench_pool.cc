@@ -10,6 +10,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <pthread.h>
 #include <sched.h>
@@ -62,6 +63,9 @@ static struct par_pool *make_pool(enum par_pool_kind kind)
 	par_pool_opts_init(&o);
 	o.kind = kind;
 	o.queue_capacity = 4096;
+	// PAR_BENCH_POOL_WORKERS=N: N workers instead of one per allowed core.
+	if (const char *w = getenv("PAR_BENCH_POOL_WORKERS"))
+		o.workers = (unsigned)atoi(w);
 	return par_pool_create(&o, &p) == 0 ? p : nullptr;
 }
 
