@@ -32,6 +32,18 @@ void par__shared_free(void *p, size_t size);
  * else polls with a growing sleep. */
 int par__child_wait(pid_t pid, int64_t deadline, int *status);
 
+/* One pause in a spin loop: tell the CPU we wait (x86 PAUSE, Arm YIELD). */
+static inline void par__cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield" ::: "memory");
+#else
+	__asm__ __volatile__("" ::: "memory");
+#endif
+}
+
 /* Fill a par_exit from a wait status. */
 struct par_exit;
 void par__exit_from_status(int status, struct par_exit *st);

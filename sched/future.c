@@ -59,7 +59,7 @@ static int spin_until_done(const struct par_future *f)
 			/* acquire: pairs with the release in par__future_resolve */
 			if (__atomic_load_n(&f->state, __ATOMIC_ACQUIRE) & PAR__FUT_DONE)
 				return 1;
-			__builtin_ia32_pause();
+			par__cpu_relax();
 		}
 	} while (par_now_ns() < until);
 	return 0;

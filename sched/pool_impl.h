@@ -37,17 +37,6 @@
  * behind watches the runners for before it helps (pool_threads.c). */
 #define PAR__POOL_HELP_SPINS 256u
 
-static inline void par__cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ __volatile__("yield" ::: "memory");
-#else
-	__asm__ __volatile__("" ::: "memory");
-#endif
-}
-
 /* Task flags. */
 #define PAR__TASK_CHUNK 0x1u /* a map chunk: packed inputs, packed results */
 

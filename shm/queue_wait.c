@@ -24,17 +24,6 @@ void par__qec_wake(struct par__qec *ec, int always)
 	par_futex_wake(&ec->word, -1);
 }
 
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ __volatile__("yield" ::: "memory");
-#else
-	__asm__ __volatile__("" ::: "memory");
-#endif
-}
-
 /* How long a waiter spins before it sleeps: long enough to catch a partner
  * that is about to deliver on another core, short enough not to steal the
  * CPU from that partner when both share one (oversubscribed machines). */
@@ -48,7 +37,7 @@ static int spin(struct par_queue *q, par__qtry_fn fn, void *arg)
 
 	for (unsigned i = 0; r == PAR__Q_NOTYET; i++) {
 		for (unsigned k = 0; k < (1u << (i < 6 ? i : 6)); k++)
-			cpu_relax();
+			par__cpu_relax();
 		r = fn(q, arg);
 		if (i == 3)
 			until = par_now_ns() + SPIN_NS;

@@ -172,11 +172,7 @@ uint32_t par__ring_mc_claim(struct par_ring *r, uint32_t n, int burst, uint32_t 
 void par__ring_relax(unsigned *spins)
 {
 	if (++*spins < 256) {
-#if defined(__x86_64__) || defined(__i386__)
-		__builtin_ia32_pause();
-#elif defined(__aarch64__)
-		__asm__ __volatile__("yield");
-#endif
+		par__cpu_relax();
 		return;
 	}
 	sched_yield();

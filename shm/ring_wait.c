@@ -26,15 +26,6 @@ void par__ring_wake(struct par__ring_ec *ec, uint32_t n)
 	par_futex_wake(&ec->seq, n > INT_MAX ? INT_MAX : (int)n);
 }
 
-static void pause_once(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ __volatile__("yield");
-#endif
-}
-
 /* Register as a sleeper on ec, try once more, and sleep until woken, the
  * slice ends or the deadline. The count op did (0: none). */
 static uint32_t sleep_once(struct par_ring *r, struct par__ring_ec *ec, ring_op op, void *buf,
@@ -65,7 +56,7 @@ static int wait_for(struct par_ring *r, struct par__ring_ec *ec, ring_op op, voi
 		return -EAGAIN;
 	int64_t deadline = par_deadline(timeout_ns);
 	for (int i = 0; i < SPINS; i++) {
-		pause_once();
+		par__cpu_relax();
 		if ((done = op(r, buf, n)) != 0)
 			return (int)done;
 	}
