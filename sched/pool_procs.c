@@ -11,6 +11,31 @@
 /* How long a worker waits on its inbox before checking its owner is alive. */
 #define OWNER_CHECK_NS ((int64_t)200 * 1000 * 1000)
 
+/* How long an idle worker keeps looking at its inbox before it sleeps. */
+#define WORKER_SPIN_NS ((int64_t)50 * 1000)
+
+/* The next task from the inbox: look for a while before sleeping on it, as
+ * the manager that refills it serves every other worker meanwhile. With
+ * only the queue's own 2 us spin, a worker slept between refills and the
+ * manager paid a wake-up for each: on 16 CPUs, empty tasks at 16 workers
+ * went 0.39 -> 0.66 M/s with 50 us (0.78 with 200 us), at 8 workers
+ * 0.39 -> 0.87; on 2 CPUs no change (1.6-2.1 M/s either way). */
+static ssize_t inbox_get(struct par_queue *inbox, void *buf, size_t cap)
+{
+	ssize_t n = par_queue_get(inbox, buf, cap, 0);
+
+	for (int64_t until = 0; n == -EAGAIN; n = par_queue_get(inbox, buf, cap, 0)) {
+		int64_t now = par_now_ns();
+		if (until == 0)
+			until = now + WORKER_SPIN_NS;
+		else if (now >= until)
+			break;
+		for (int k = 0; k < 32; k++)
+			par__cpu_relax();
+	}
+	return n == -EAGAIN ? par_queue_get(inbox, buf, cap, OWNER_CHECK_NS) : n;
+}
+
 /* Run tasks from the inbox until it is shut down and drained, or the owner
  * process is gone (a worker must never outlive its pool). */
 static _Noreturn void worker_loop(struct par_pool *p, unsigned i)
@@ -22,7 +47,7 @@ static _Noreturn void worker_loop(struct par_pool *p, unsigned i)
 
 	par__pool_pin(p, i);
 	while (in != NULL && res != NULL) {
-		ssize_t n = par_queue_get(e->w[i].inbox, in, p->msg_max, OWNER_CHECK_NS);
+		ssize_t n = inbox_get(e->w[i].inbox, in, p->msg_max);
 		if (n == -ETIMEDOUT && getppid() == e->owner)
 			continue;
 		if (n < (ssize_t)sizeof(struct par__task_msg))
