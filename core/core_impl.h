@@ -18,6 +18,25 @@
 /* Options structs must at least carry a plausible size. */
 #define PAR__OPTS_BAD(o) ((o) != NULL && (o)->size < sizeof(size_t))
 
+#if defined(__SANITIZE_THREAD__)
+#define PAR__TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define PAR__TSAN 1
+#endif
+#endif
+
+/* A memory fence. GCC refuses fences under ThreadSanitizer, which does not
+ * model them: there a relaxed RMW on the thread's own word stands in (a
+ * locked instruction, a full barrier on x86, and no happens-before edge that
+ * could hide a race from TSan). */
+#ifdef PAR__TSAN
+extern __thread uint32_t par__fence_word;
+#define PAR__FENCE(order) ((void)__atomic_fetch_add(&par__fence_word, 0, __ATOMIC_RELAXED))
+#else
+#define PAR__FENCE(order) __atomic_thread_fence(order)
+#endif
+
 /* timespec for an absolute CLOCK_MONOTONIC deadline in ns. */
 struct timespec par__timespec(int64_t ns);
 

@@ -12,6 +12,10 @@ int64_t par_now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+#ifdef PAR__TSAN
+__thread uint32_t par__fence_word; /* PAR__FENCE's stand-in (core_impl.h) */
+#endif
+
 int64_t par_deadline(int64_t timeout_ns)
 {
 	if (timeout_ns < 0)

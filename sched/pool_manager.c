@@ -1,6 +1,7 @@
-/* The process engine's manager thread: takes SUBMITs and RESULTs from the
- * mailbox, hands tasks to workers, settles worker deaths and winds the pool
- * down. It alone touches pending, the workers' held tasks and their inboxes. */
+/* The process engine's manager thread: takes SUBMITs from the mailbox and
+ * RESULTs from the workers' outboxes, hands tasks to workers, settles worker
+ * deaths and winds the pool down. It alone touches pending, the workers'
+ * held tasks and their queues. */
 #include "pool_procs.h"
 
 #include <errno.h>
@@ -60,14 +61,14 @@ static void on_result(struct par_pool *p, const unsigned char *msg, size_t len)
 	}
 }
 
-/* Handle mailbox messages, waiting at most wait_ns for the first. How many. */
-static int drain_mailbox(struct par_pool *p, int64_t wait_ns)
+/* Handle what q holds now. How many messages. */
+static int drain_queue(struct par_pool *p, struct par_queue *q)
 {
 	struct par__pool_engine *e = p->eng;
 	int n = 0;
 	ssize_t len;
 
-	while ((len = par_queue_get(e->mailbox, e->buf, p->msg_max, n ? 0 : wait_ns)) >= 4) {
+	while (q != NULL && (len = par_queue_get(q, e->buf, p->msg_max, 0)) >= 4) {
 		uint32_t kind;
 		memcpy(&kind, e->buf, 4);
 		if (kind == PAR__MSG_SUBMIT && (size_t)len >= sizeof(struct par__task_msg))
@@ -77,6 +78,37 @@ static int drain_mailbox(struct par_pool *p, int64_t wait_ns)
 		n++;
 	}
 	return n;
+}
+
+/* The mailbox and every outbox, once each. */
+static int drain_all(struct par_pool *p)
+{
+	int n = drain_queue(p, p->eng->mailbox);
+
+	for (unsigned i = 0; i < p->nworkers; i++)
+		n += drain_queue(p, p->eng->w[i].outbox);
+	return n;
+}
+
+/* Handle the messages there are; when there are none, sleep on the doorbell
+ * for at most wait_ns, then look again. How many. */
+static int drain(struct par_pool *p, int64_t wait_ns)
+{
+	uint32_t *bell = p->eng->bell;
+	int n = drain_all(p);
+
+	if (n > 0 || wait_ns == 0)
+		return n;
+	/* seq_cst: pairs with the seq_cst load in par__bell_ring (the bit is
+	 * seen there, or our look below sees the put that came before it) */
+	uint32_t w = __atomic_or_fetch(bell, PAR__BELL_WAITERS, __ATOMIC_SEQ_CST);
+	/* seq_cst: the look below reads after the bit is visible (a fence, as
+	 * the queues' loads are only acquire) */
+	PAR__FENCE(__ATOMIC_SEQ_CST);
+	if ((n = drain_all(p)) > 0)
+		return n;
+	par_futex_wait_until(bell, w, par_deadline(wait_ns));
+	return drain_all(p);
 }
 
 /* The running worker holding the fewest tasks, if it has room. A worker
@@ -135,7 +167,7 @@ static void settle_death(struct par_pool *p, unsigned i)
 	int terminating = __atomic_load_n(&p->terminated, __ATOMIC_ACQUIRE);
 
 	w->pid = 0;
-	drain_mailbox(p, 0);
+	drain_all(p);
 	/* the inbox is FIFO, so the held tasks split into a prefix the worker
 	 * took (its answers are handled above: what is left of it was lost) and
 	 * a suffix still queued */
@@ -147,7 +179,8 @@ static void settle_death(struct par_pool *p, unsigned i)
 		par__pending_push_front(p->eng, w->held[j - 1]);
 	w->nheld = 0;
 	par_queue_close(w->inbox);
-	w->inbox = NULL;
+	par_queue_close(w->outbox); /* emptied above; a torn put may stay there */
+	w->inbox = w->outbox = NULL;
 	if (!terminating && par__pw_spawn(p, i) == 0)
 		__atomic_add_fetch(&p->stats.workers_replaced, 1, __ATOMIC_RELAXED);
 }
@@ -194,7 +227,7 @@ static int finished(struct par_pool *p)
 	if (!__atomic_load_n(&p->closed, __ATOMIC_SEQ_CST) ||
 	    __atomic_load_n(&p->eng->submitting, __ATOMIC_SEQ_CST) != 0 || !idle(p))
 		return 0;
-	return drain_mailbox(p, 0) == 0 && idle(p);
+	return drain_all(p) == 0 && idle(p);
 }
 
 /* Shut the inboxes so idle workers exit, and reap them (killing stragglers). */
@@ -244,7 +277,7 @@ int par__pool_manager(void *arg)
 
 	unpin(p);
 	for (;;) {
-		int got = drain_mailbox(p, PAR__POOL_SLICE_NS);
+		int got = drain(p, PAR__POOL_SLICE_NS);
 		if (!terminated && __atomic_load_n(&p->terminated, __ATOMIC_ACQUIRE)) {
 			terminated = 1;
 			terminate_now(p);

@@ -61,10 +61,26 @@ static _Noreturn void worker_loop(struct par_pool *p, unsigned i)
 					     .worker = i,
 					     .len = (uint32_t)out.len };
 		memcpy(res, &r, head);
-		if (par_queue_put(e->mailbox, res, head + out.len, PAR_FOREVER) != 0)
+		if (par_queue_put(e->w[i].outbox, res, head + out.len, PAR_FOREVER) != 0)
 			break;
+		par__bell_ring(e->bell);
 	}
 	_exit(0);
+}
+
+void par__bell_ring(uint32_t *bell)
+{
+	/* seq_cst: after the put's seq_cst publication; pairs with the
+	 * manager's seq_cst announcement and fence before its last look */
+	uint32_t w = __atomic_load_n(bell, __ATOMIC_SEQ_CST);
+
+	do {
+		if (!(w & PAR__BELL_WAITERS))
+			return;
+		/* relaxed: the word only says "look again" */
+	} while (!__atomic_compare_exchange_n(bell, &w, (w + 2) & ~PAR__BELL_WAITERS, 0,
+					      __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+	par_futex_wake(bell, 1);
 }
 
 int par__pw_spawn(struct par_pool *p, unsigned i)
@@ -72,12 +88,14 @@ int par__pw_spawn(struct par_pool *p, unsigned i)
 	struct pworker *w = &p->eng->w[i];
 	struct par_queue_opts qo;
 
-	if (w->inbox == NULL) {
-		par__pool_queue_opts(p, p->node_os[p->worker_node[i]], 2 * PAR__POOL_DEPTH, &qo);
-		int r = par_queue_create(NULL, &qo, &w->inbox);
-		if (r != 0)
-			return r;
-	}
+	/* a worker holds at most PAR__POOL_DEPTH tasks, so has as many answers
+	 * at most in its outbox: a put there never waits */
+	par__pool_queue_opts(p, p->node_os[p->worker_node[i]], 2 * PAR__POOL_DEPTH, &qo);
+	int r = w->inbox != NULL ? 0 : par_queue_create(NULL, &qo, &w->inbox);
+	if (r == 0 && w->outbox == NULL)
+		r = par_queue_create(NULL, &qo, &w->outbox);
+	if (r != 0)
+		return r;
 	fflush(NULL);
 	pid_t pid = fork();
 	if (pid < 0)
@@ -136,7 +154,7 @@ int par__pool_procs_start(struct par_pool *p)
 	e->owner = getpid();
 	e->w = calloc(p->nworkers, sizeof(*e->w));
 	e->buf = malloc(p->msg_max);
-	if (e->w == NULL || e->buf == NULL)
+	if (e->w == NULL || e->buf == NULL || par__shared_alloc(PAR__BELL_SIZE, (void **)&e->bell))
 		return -ENOMEM;
 	par__pool_queue_opts(p, -1, p->o.queue_capacity, &qo);
 	int r = par_queue_create(NULL, &qo, &e->mailbox);
@@ -161,6 +179,8 @@ int par__pool_procs_submit(struct par_pool *p, struct par__task_msg *m, const vo
 	int r = __atomic_load_n(&p->closed, __ATOMIC_SEQ_CST)
 			? -EPIPE
 			: par__pool_put_task(e->mailbox, m, arg);
+	if (r == 0)
+		par__bell_ring(e->bell);
 	__atomic_sub_fetch(&e->submitting, 1, __ATOMIC_SEQ_CST);
 	return r;
 }
@@ -205,9 +225,12 @@ void par__pool_procs_free(struct par_pool *p)
 			par__child_wait(e->w[i].pid, PAR_NO_DEADLINE, &status);
 		if (e->w[i].inbox != NULL)
 			par_queue_close(e->w[i].inbox);
+		if (e->w[i].outbox != NULL)
+			par_queue_close(e->w[i].outbox);
 	}
 	if (e->mailbox != NULL)
 		par_queue_close(e->mailbox);
+	par__shared_free(e->bell, PAR__BELL_SIZE);
 	free(e->w);
 	free(e->buf);
 	free(e);

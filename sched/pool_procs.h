@@ -17,14 +17,21 @@ struct ptask {
 struct pworker {
 	pid_t pid; /* 0: not running */
 	struct par_queue *inbox;
+	struct par_queue *outbox;	     /* its RESULTs, to the manager alone */
 	struct ptask *held[PAR__POOL_DEPTH]; /* FIFO: given, not yet answered */
 	unsigned nheld;
 };
 
 struct par__pool_engine {
-	struct par_queue *mailbox; /* SUBMITs from the owner, RESULTs from workers */
-	struct pworker *w;	   /* [nworkers] */
-	struct ptask *pending;	   /* FIFO of tasks no worker holds yet */
+	struct par_queue *mailbox; /* SUBMITs from the owner's threads */
+	/* The manager's doorbell, in memory shared with the workers: bit 0 "the
+	 * manager sleeps", then a sequence each ring moves on (a futex word).
+	 * Whoever puts into the mailbox or an outbox rings it. Each worker has
+	 * an outbox of its own: through one mailbox, the results of 16 workers
+	 * contended for its positions and slots, and more workers ran slower. */
+	uint32_t *bell;
+	struct pworker *w;     /* [nworkers] */
+	struct ptask *pending; /* FIFO of tasks no worker holds yet */
 	struct ptask **pending_tail;
 	size_t npending;
 	struct par_thread *manager;
@@ -36,6 +43,13 @@ struct par__pool_engine {
 	 * reads at each message */
 	_Alignas(64) uint32_t submitting;
 };
+
+#define PAR__BELL_WAITERS 1u
+#define PAR__BELL_SIZE 64
+
+/* After a put into the mailbox or an outbox: wake the manager if it sleeps
+ * (pool_procs.c). */
+void par__bell_ring(uint32_t *bell);
 
 /* Workers (pool_procs.c). */
 int par__pw_spawn(struct par_pool *p, unsigned i);

@@ -14,9 +14,6 @@
 /* Bumped in every child a fork makes (the one thread there runs the handler),
  * so a handle whose forkgen differs was registered by an ancestor. */
 uint32_t par__queue_forkgen;
-#ifdef PAR__Q_TSAN
-__thread uint32_t par__q_fence_word;
-#endif
 static pthread_once_t forkgen_once = PTHREAD_ONCE_INIT;
 
 static void forkgen_bump(void)

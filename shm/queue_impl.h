@@ -127,24 +127,12 @@
 /* Internal "not yet": try again or wait. */
 #define PAR__Q_NOTYET (-EAGAIN)
 
-#if defined(__SANITIZE_THREAD__)
+#ifdef PAR__TSAN
 #define PAR__Q_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define PAR__Q_TSAN 1
-#endif
 #endif
 
-/* A memory fence. GCC refuses fences under ThreadSanitizer, which does not
- * model them: there a relaxed RMW on the thread's own word stands in (a
- * locked instruction, a full barrier on x86, and no happens-before edge that
- * could hide a race from TSan). */
-#ifdef PAR__Q_TSAN
-extern __thread uint32_t par__q_fence_word;
-#define PAR__Q_FENCE(order) ((void)__atomic_fetch_add(&par__q_fence_word, 0, __ATOMIC_RELAXED))
-#else
-#define PAR__Q_FENCE(order) __atomic_thread_fence(order)
-#endif
+/* A memory fence (core_impl.h). */
+#define PAR__Q_FENCE(order) PAR__FENCE(order)
 
 #define PAR__Q_LIKELY(x) __builtin_expect(!!(x), 1)
 #define PAR__Q_UNLIKELY(x) __builtin_expect(!!(x), 0)
