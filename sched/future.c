@@ -50,9 +50,11 @@ void par__future_resolve(struct par_pool *p, struct par_future *f, int status, c
  * within a microsecond or two, and a futex sleep plus wake costs more. */
 #define FUTURE_SPIN_NS 3000
 
+/* The clock is read only once a first round of looks found it not done:
+ * a wait for a task that is done already costs no clock read. */
 static int spin_until_done(const struct par_future *f)
 {
-	int64_t until = par_now_ns() + FUTURE_SPIN_NS;
+	int64_t until = 0;
 
 	do {
 		for (int i = 0; i < 32; i++) {
@@ -61,6 +63,8 @@ static int spin_until_done(const struct par_future *f)
 				return 1;
 			par__cpu_relax();
 		}
+		if (until == 0)
+			until = par_now_ns() + FUTURE_SPIN_NS;
 	} while (par_now_ns() < until);
 	return 0;
 }
@@ -69,6 +73,9 @@ int par_future_wait(struct par_future *f, int64_t timeout_ns)
 {
 	if (f == NULL)
 		return -EINVAL;
+	/* acquire: pairs with the release in par__future_resolve */
+	if (__atomic_load_n(&f->state, __ATOMIC_ACQUIRE) & PAR__FUT_DONE)
+		return 0;
 	int64_t deadline = par_deadline(timeout_ns);
 	if (timeout_ns != 0 && spin_until_done(f))
 		return 0;
