@@ -17,9 +17,10 @@ import json
 import multiprocessing as mp
 import os
 import platform
-import statistics
 import sys
 import time
+
+from gbench_json import record
 
 NAME = "python_mp_queue/xproc/64"
 SIZE = 64
@@ -95,21 +96,7 @@ def main(argv):
         print(f"mp_queue.py: consumer exit code {child.exitcode}", file=sys.stderr)
         return 1
 
-    benchmarks = []
-    for i, (n, secs) in enumerate(results):
-        benchmarks.append({
-            "name": NAME, "run_name": NAME, "run_type": "iteration",
-            "repetitions": len(results), "repetition_index": i, "threads": 1,
-            "iterations": n, "real_time": secs / n * 1e9, "cpu_time": secs / n * 1e9,
-            "time_unit": "ns", "items_per_second": n / secs,
-        })
-    med = statistics.median(n / secs for n, secs in results)
-    benchmarks.append({
-        "name": NAME + "_median", "run_name": NAME, "run_type": "aggregate",
-        "aggregate_name": "median", "repetitions": len(results), "threads": 1,
-        "iterations": len(results), "real_time": 1e9 / med, "cpu_time": 1e9 / med,
-        "time_unit": "ns", "items_per_second": med,
-    })
+    benchmarks, med = record(NAME, results)
     doc = {
         "context": {
             "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),

@@ -60,16 +60,12 @@ static inline int nt_logged(struct nt_server *s, const char *text)
 	return found;
 }
 
-/* A manager with queues "tasks" and "results" (capacity cap each), options
- * adjusted by tweak (may be NULL), listening and serving. */
-static inline struct nt_server *nt_start(uint32_t cap, void (*tweak)(struct par_manager_opts *o))
+/* s's manager, its options adjusted by tweak (may be NULL), logging into s:
+ * made, with no queue and no listener yet. */
+static inline void nt_server_make(struct nt_server *s, void (*tweak)(struct par_manager_opts *o))
 {
-	struct nt_server *s = calloc(1, sizeof(*s));
 	struct par_manager_opts o;
-	struct par_manager_queue_opts qo;
 
-	nt_require_backend();
-	assert_non_null(s);
 	pthread_mutex_init(&s->mu, NULL);
 	nt_key(&s->key);
 	par_manager_opts_init(&o);
@@ -79,6 +75,27 @@ static inline struct nt_server *nt_start(uint32_t cap, void (*tweak)(struct par_
 	if (tweak != NULL)
 		tweak(&o);
 	assert_int_equal(par_manager_create(&s->key, &o, &s->m), 0);
+}
+
+/* Stop s's manager and free what nt_server_make made (not s). */
+static inline void nt_server_end(struct nt_server *s)
+{
+	assert_int_equal(par_manager_stop(s->m), 0);
+	assert_int_equal(par_manager_join(s->m), 0);
+	par_manager_destroy(s->m);
+	pthread_mutex_destroy(&s->mu);
+}
+
+/* A manager with queues "tasks" and "results" (capacity cap each), options
+ * adjusted by tweak (may be NULL), listening and serving. */
+static inline struct nt_server *nt_start(uint32_t cap, void (*tweak)(struct par_manager_opts *o))
+{
+	struct nt_server *s = calloc(1, sizeof(*s));
+	struct par_manager_queue_opts qo;
+
+	nt_require_backend();
+	assert_non_null(s);
+	nt_server_make(s, tweak);
 	par_manager_queue_opts_init(&qo);
 	qo.capacity = cap;
 	assert_int_equal(par_manager_add_queue(s->m, "tasks", &qo), 0);
@@ -91,10 +108,7 @@ static inline struct nt_server *nt_start(uint32_t cap, void (*tweak)(struct par_
 
 static inline void nt_stop(struct nt_server *s)
 {
-	assert_int_equal(par_manager_stop(s->m), 0);
-	assert_int_equal(par_manager_join(s->m), 0);
-	par_manager_destroy(s->m);
-	pthread_mutex_destroy(&s->mu);
+	nt_server_end(s);
 	free(s);
 }
 

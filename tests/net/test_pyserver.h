@@ -38,20 +38,11 @@ static inline struct ps *ps_start(uint32_t cap, void (*tweak)(struct par_manager
 {
 	struct ps *p = calloc(1, sizeof(*p));
 	struct nt_server *s = &p->s;
-	struct par_manager_opts o;
 	struct par_manager_queue_opts qo;
 
 	nt_require_backend();
 	assert_non_null(p);
-	pthread_mutex_init(&s->mu, NULL);
-	nt_key(&s->key);
-	par_manager_opts_init(&o);
-	o.log = nt_log;
-	o.log_arg = s;
-	o.log_level = PAR_LOG_DEBUG;
-	if (tweak != NULL)
-		tweak(&o);
-	assert_int_equal(par_manager_create(&s->key, &o, &s->m), 0);
+	nt_server_make(s, tweak);
 	par_manager_queue_opts_init(&qo);
 	qo.capacity = cap;
 	assert_int_equal(par_manager_add_queue(s->m, PS_TASKS, &qo), 0);
@@ -71,12 +62,7 @@ static inline struct ps *ps_start(uint32_t cap, void (*tweak)(struct par_manager
 
 static inline void ps_stop(struct ps *p)
 {
-	struct nt_server *s = &p->s;
-
-	assert_int_equal(par_manager_stop(s->m), 0);
-	assert_int_equal(par_manager_join(s->m), 0);
-	par_manager_destroy(s->m);
-	pthread_mutex_destroy(&s->mu);
+	nt_server_end(&p->s);
 	par__pkarena_free(&p->a);
 	par__pkw_free(&p->w);
 	free(p->buf);
