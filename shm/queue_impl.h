@@ -20,7 +20,8 @@
  * ---- Slots (a variant of Vyukov's bounded MPMC queue) ----------------------
  * Positions count puts (enq) and gets (deq) ever claimed; position p lives in
  * slot p & mask, in lap p >> shift. Each slot's 64-bit ctl word is
- * lap (45 bits, modulo 2^45) | state (3) | owner participant (16):
+ * lap (45 bits, modulo 2^45) | state (3) | run length - 1 (6, see "Runs") |
+ * owner participant (10):
  *   EMPTY(l)      free for the put of position l*cap+i
  *   WRITING(l,o)  participant o is writing it
  *   FULL(l)       published
@@ -40,6 +41,22 @@
  * passes a WRITING slot: per-producer order holds for every consumer.
  * Nothing counts operations: par_queue_stats reads puts and gets off the
  * positions and the counts of torn, abandoned and skipped slots.
+ *
+ * ---- Runs (put_many, get_many) ----------------------------------------------
+ * A batch may claim k consecutive positions (a run, 2..PAR__Q_RUN_MAX) right
+ * after its previous claim with one CAS on the first slot alone, when every
+ * slot of the run is ready (EMPTY of its lap for a put, FULL with an inline
+ * message that fits for a get): WRITING(l,o) or READING(l,o) then carries
+ * k - 1 in bits 10-15 of the owner field. The batch moves enq / deq past the
+ * whole run, and so do helpers that find the first slot claimed; the others
+ * never stand inside a run (they reach a position only from the one before
+ * it, or from a batch's last claim), so the run's other slots need no claim
+ * and take plain release stores: a put fills them and publishes them (FULL)
+ * before it publishes the first, a get empties them before it empties the
+ * first. So while the first slot is still claimed its word names the run,
+ * and once it is not, no slot of the run is left to claim. Recovery of a
+ * dead owner does the rest of its run before the first slot: EMPTY -> TORN
+ * (what it published stays and is delivered), FULL -> ORPHAN.
  *
  * ---- Out-of-line pool -----------------------------------------------------
  * A message longer than inline_max lives in a chain of fixed-size chunks
@@ -98,7 +115,7 @@
 #include <sys/types.h>
 
 #define PAR__Q_MAGIC 0x5545555152415055ull /* "UPARQUEU" */
-#define PAR__Q_VERSION 1u
+#define PAR__Q_VERSION 2u /* 2: runs (the owner field lost 6 bits) */
 #define PAR__Q_LINE 128 /* a line pair: the adjacent-line prefetcher pulls 2 */
 #define PAR__Q_PARTS 1024u
 #define PAR__Q_CAPACITY_MAX (1u << 24)
@@ -154,7 +171,14 @@ enum par__qstate {
 	(((uint64_t)(lap) << PAR__Q_LAP_SHIFT) | ((uint64_t)(st) << 16) | (uint64_t)(who))
 #define PAR__Q_CTL_LAP(c) ((c) >> PAR__Q_LAP_SHIFT)
 #define PAR__Q_CTL_ST(c) ((unsigned)((c) >> 16) & 7u)
-#define PAR__Q_CTL_WHO(c) ((uint32_t)(c)&0xffffu)
+#define PAR__Q_CTL_WHO(c) ((uint32_t)(c)&0x3ffu)
+/* A run's length (1 for a lone claim): see "Runs" above. */
+#define PAR__Q_RUN_MAX 64u
+#define PAR__Q_CTL_RUN(c) ((((uint32_t)(c) >> 10) & 63u) + 1u)
+#define PAR__Q_CTL_RUNS(lap, st, who, run) \
+	(PAR__Q_CTL(lap, st, who) | ((uint64_t)((run)-1u) << 10))
+
+static_assert(PAR__Q_PARTS <= 1024, "queue: an owner takes 10 bits of a slot word");
 
 /* ---- chunk states ---------------------------------------------------------- */
 
@@ -332,6 +356,12 @@ static inline struct par__qslot *par__qslot_at(const struct par_queue *q, uint64
 	return (struct par__qslot *)(q->slots + (size_t)(pos & q->mask) * q->stride);
 }
 
+/* The inline payload of position pos's slot. */
+static inline unsigned char *par__qdata_at(const struct par_queue *q, uint64_t pos)
+{
+	return par__qslot_at(q, pos)->data;
+}
+
 /* Laps from position pos's lap to the lap in slot word ctl (modulo 2^45):
  * 0 same lap, < 0 the slot is behind, > 0 ahead. */
 static inline int64_t par__qlap_diff(const struct par_queue *q, uint64_t ctl, uint64_t pos)
@@ -353,6 +383,34 @@ static inline int par__queue_me(struct par_queue *q)
 		return (int)q->me;
 	return par__queue_rejoin(q, g);
 }
+
+/* Move a position on from pos by n (whoever claimed pos may have died before
+ * doing it). Returns where it is now. */
+static inline uint64_t par__qpos_help(uint64_t *at, uint64_t pos, uint64_t n)
+{
+	uint64_t cur = pos;
+
+	/* relaxed: positions only say where to look; slot words carry the claims */
+	if (__atomic_compare_exchange_n(at, &cur, pos + n, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		return pos + n;
+	return cur;
+}
+
+/* How far a helper moves a position from pos, whose slot word is ctl: past
+ * the whole run when the slot holds the first claim of one (state st) for
+ * pos's own lap, else by one. */
+static inline uint64_t par__qrun_at(const struct par_queue *q, uint64_t ctl, uint64_t pos,
+				    unsigned st)
+{
+	return PAR__Q_CTL_ST(ctl) == st && par__qlap_diff(q, ctl, pos) == 0 ? PAR__Q_CTL_RUN(ctl)
+									  : 1;
+}
+
+/* queue_runs.c */
+int par__qrun_put(struct par_queue *q, uint32_t me, uint64_t pos, const struct par_msg *msgs,
+		  unsigned n);
+int par__qrun_get(struct par_queue *q, uint32_t me, uint64_t pos, struct par_msg *msgs,
+		  unsigned n);
 
 /* queue_pool.c */
 int par__qpool_take(struct par_queue *q, uint32_t me, const void *msg, size_t len, uint32_t *head);

@@ -157,30 +157,42 @@ static void stat_add(uint64_t *counter, uint64_t n)
 	__atomic_fetch_add(counter, n, __ATOMIC_RELAXED);
 }
 
-/* Slot words the dead left mid-operation: WRITING -> TORN, READING -> ORPHAN. */
+/* The slot of position pos, left by the dead mid-put (writing) or mid-get:
+ * TORN or ORPHAN, if it still holds word expect. */
+static void recover_slot(struct par_queue *q, uint64_t pos, uint64_t expect, int writing)
+{
+	uint64_t next = PAR__Q_CTL(pos >> q->shift, writing ? PAR__QS_TORN : PAR__QS_ORPHAN, 0);
+
+	if (!writing)
+		par__qorphan_add(q);
+	/* seq_cst: releases the slot to gets (the payload the dead consumer
+	 * read is untouched); ordered before the wakes in recover */
+	if (__atomic_compare_exchange_n(&par__qslot_at(q, pos)->ctl, &expect, next, 0,
+					__ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
+		stat_add(writing ? &q->sh->stats.torn : &q->sh->stats.redelivered, 1);
+	else if (!writing)
+		par__qorphan_taken(q);
+}
+
+/* Slots the dead left mid-operation, and the rest of a run before its first
+ * slot: what it had not yet published (still EMPTY) or not yet emptied
+ * (still FULL) goes as a lone claim's slot would. */
 static void recover_slots(struct par_queue *q, uint32_t dead)
 {
 	for (uint32_t i = 0; i < q->capacity; i++) {
-		struct par__qslot *s = par__qslot_at(q, i);
-		uint64_t ctl = __atomic_load_n(&s->ctl, __ATOMIC_RELAXED);
+		/* relaxed: the CAS in recover_slot is what counts */
+		uint64_t ctl = __atomic_load_n(&par__qslot_at(q, i)->ctl, __ATOMIC_RELAXED);
 		unsigned st = PAR__Q_CTL_ST(ctl);
-		uint64_t lap = PAR__Q_CTL_LAP(ctl);
 
 		if ((st != PAR__QS_WRITING && st != PAR__QS_READING) || PAR__Q_CTL_WHO(ctl) != dead)
 			continue;
-		if (st == PAR__QS_READING)
-			par__qorphan_add(q);
-		uint64_t next =
-			PAR__Q_CTL(lap, st == PAR__QS_WRITING ? PAR__QS_TORN : PAR__QS_ORPHAN, 0);
-		/* seq_cst: releases the slot to gets (the payload the dead consumer
-		 * read is untouched); ordered before the wakes below */
-		if (__atomic_compare_exchange_n(&s->ctl, &ctl, next, 0, __ATOMIC_SEQ_CST,
-						__ATOMIC_RELAXED))
-			stat_add(st == PAR__QS_WRITING ? &q->sh->stats.torn
-						       : &q->sh->stats.redelivered,
-				 1);
-		else if (st == PAR__QS_READING)
-			par__qorphan_taken(q);
+		int writing = st == PAR__QS_WRITING;
+		unsigned left = writing ? PAR__QS_EMPTY : PAR__QS_FULL;
+		/* the lap modulo 2^45 is all a slot word keeps; enough here */
+		uint64_t pos = (PAR__Q_CTL_LAP(ctl) << q->shift) | i;
+		for (uint64_t j = PAR__Q_CTL_RUN(ctl) - 1; j > 0; j--)
+			recover_slot(q, pos + j, PAR__Q_CTL((pos + j) >> q->shift, left, 0), writing);
+		recover_slot(q, pos, ctl, writing);
 	}
 }
 

@@ -26,22 +26,10 @@ struct qget {
 	uint64_t next; /* a batch's next position, or NO_POS */
 };
 
-/* Move a position on from pos (whoever claimed pos may have died before doing
- * it). Returns where it is now. */
-static inline uint64_t pos_help(uint64_t *at, uint64_t pos)
-{
-	uint64_t cur = pos;
-
-	/* relaxed: positions only say where to look; slot words carry the claims */
-	if (__atomic_compare_exchange_n(at, &cur, pos + 1, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-		return pos + 1;
-	return cur;
-}
-
 /* Move a position on to `to` unless it is there or past it already. */
 static void pos_raise(uint64_t *at, uint64_t to)
 {
-	/* relaxed: as in pos_help */
+	/* relaxed: as in par__qpos_help */
 	uint64_t cur = __atomic_load_n(at, __ATOMIC_RELAXED);
 
 	while ((int64_t)(to - cur) > 0 &&
@@ -84,14 +72,14 @@ static int put_claim(struct par_queue *q, uint32_t me, uint64_t *out)
 			if (__atomic_compare_exchange_n(&s->ctl, &ctl,
 							PAR__Q_CTL(lap, PAR__QS_WRITING, me), 0,
 							__ATOMIC_SEQ_CST, __ATOMIC_RELAXED)) {
-				pos_help(enq, pos);
+				par__qpos_help(enq, pos, 1);
 				*out = pos;
 				return 1;
 			}
 			continue;
 		}
 		if (par__qlap_diff(q, ctl, pos) >= 0) { /* pos is taken: move on */
-			pos = pos_help(enq, pos);
+			pos = par__qpos_help(enq, pos, par__qrun_at(q, ctl, pos, PAR__QS_WRITING));
 			continue;
 		}
 		uint64_t now = __atomic_load_n(enq, __ATOMIC_RELAXED);
@@ -103,9 +91,10 @@ static int put_claim(struct par_queue *q, uint32_t me, uint64_t *out)
 
 static void put_fill(struct par_queue *q, struct par__qslot *s, const struct qput *p, uint64_t pos)
 {
-	/* relaxed: gets read len before they claim, and check the word after */
+	/* relaxed: gets read len (and a run's gets chunk) before they claim,
+	 * and check the word after */
 	__atomic_store_n(&s->len, (uint32_t)p->len, __ATOMIC_RELAXED);
-	s->chunk = p->chunks;
+	__atomic_store_n(&s->chunk, p->chunks, __ATOMIC_RELAXED);
 	if (p->chunks != PAR__Q_NO_CHUNK)
 		par__qpool_attach(q, p->chunks, par__qtag_pos(q, pos));
 	else if (p->len > 0)
@@ -246,13 +235,21 @@ int par_queue_put_many(struct par_queue *q, const struct par_msg *msgs, unsigned
 		r = put_slow(q, &p, timeout_ns);
 	if (r < 0)
 		return r;
-	for (i = 1; i < n; i++) {
+	for (i = 1; i < n;) {
 		uint64_t next = p.next;
+		if (n - i >= 2 && (r = par__qrun_put(q, p.me, next, msgs + i, n - i)) != 0) {
+			if (r < 0)
+				break;
+			i += (unsigned)r;
+			p.next = next + (unsigned)r;
+			continue;
+		}
 		if (put_start(q, &p, msgs[i].data, msgs[i].len) < 0)
 			break;
 		p.next = next;
 		if (put_once(q, &p, 0) < 0)
 			break;
+		i++;
 	}
 	put_drop(q, &p, 0);
 	if (p.next != NO_POS)
@@ -311,10 +308,10 @@ static uint64_t get_past(struct par_queue *q, struct qget *g, struct par__qslot 
 	unsigned st = PAR__Q_CTL_ST(ctl);
 
 	if (d > 0 || (d == 0 && st == PAR__QS_READING))
-		return pos_help(&q->sh->deq, pos);
+		return par__qpos_help(&q->sh->deq, pos, par__qrun_at(q, ctl, pos, PAR__QS_READING));
 	if (d == 0 && st == PAR__QS_TORN) {
 		skip_torn(q, s, ctl, pos);
-		return pos_help(&q->sh->deq, pos);
+		return par__qpos_help(&q->sh->deq, pos, 1);
 	}
 	/* EMPTY (nothing put yet), WRITING, or the previous lap still read */
 	uint64_t now = __atomic_load_n(&q->sh->deq, __ATOMIC_RELAXED);
@@ -343,7 +340,7 @@ static int get_claim(struct par_queue *q, struct qget *g, uint64_t *out)
 				return r;
 			if (r == 0)
 				continue;
-			pos_help(&q->sh->deq, pos);
+			par__qpos_help(&q->sh->deq, pos, 1);
 			if (st == PAR__QS_ORPHAN)
 				par__qorphan_taken(q);
 			*out = pos;
@@ -450,6 +447,13 @@ static int get_closed(struct par_queue *q, struct qget *g)
 	return -EPIPE;
 }
 
+/* Might an orphan wait (gets take them first)? */
+static inline int orphans_maybe(const struct par_queue *q)
+{
+	/* relaxed: a hint, see orphan_claim */
+	return (uint32_t)__atomic_load_n(&q->sh->flags.orphans, __ATOMIC_RELAXED) != 0;
+}
+
 /* One get without waiting, counting or waking: the length, PAR__Q_NOTYET,
  * -EMSGSIZE, -EPIPE. */
 static int get_once(struct par_queue *q, struct qget *g, int seq_cst)
@@ -459,8 +463,7 @@ static int get_once(struct par_queue *q, struct qget *g, int seq_cst)
 
 	if (pos != NO_POS && (r = get_claim_at(q, g, pos)) != 0)
 		return r < 0 ? r : (g->next = pos + 1, (int)get_take(q, g, pos, seq_cst));
-	/* relaxed: a hint, see orphan_claim */
-	if (PAR__Q_UNLIKELY((uint32_t)__atomic_load_n(&q->sh->flags.orphans, __ATOMIC_RELAXED))) {
+	if (PAR__Q_UNLIKELY(orphans_maybe(q))) {
 		if ((r = orphan_claim(q, g, &pos)) != 0)
 			return r < 0 ? r : (int)get_take(q, g, pos, seq_cst);
 	}
@@ -546,14 +549,20 @@ int par_queue_get_many(struct par_queue *q, struct par_msg *msgs, unsigned n, in
 	if (r < 0)
 		return r;
 	msgs[0].len = (size_t)r;
-	for (i = 1; i < n; i++) {
+	for (i = 1; i < n;) {
 		uint64_t next = g.next;
+		if (next != NO_POS && n - i >= 2 && !orphans_maybe(q) &&
+		    (r = par__qrun_get(q, g.me, next, msgs + i, n - i)) > 0) {
+			i += (unsigned)r;
+			g.next = next + (unsigned)r;
+			continue;
+		}
 		if (get_start(q, &g, msgs[i].data, msgs[i].cap) < 0)
 			break;
 		g.next = next;
 		if ((r = get_once(q, &g, 0)) < 0)
 			break;
-		msgs[i].len = (size_t)r;
+		msgs[i++].len = (size_t)r;
 	}
 	if (g.next != NO_POS)
 		pos_raise(&q->sh->deq, g.next);

@@ -107,6 +107,7 @@ int par__queue_ready(const struct par_queue *q)
 			return 1;
 		if (!(d > 0 || (d == 0 && st == PAR__QS_READING)))
 			return 0;
+		pos += par__qrun_at(q, ctl, pos, PAR__QS_READING) - 1; /* past a run */
 	}
 	return 0;
 }
