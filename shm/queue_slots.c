@@ -98,7 +98,7 @@ static void put_fill(struct par_queue *q, struct par__qslot *s, const struct qpu
 	if (p->chunks != PAR__Q_NO_CHUNK)
 		par__qpool_attach(q, p->chunks, par__qtag_pos(q, pos));
 	else if (p->len > 0)
-		memcpy(s->data, p->msg, p->len);
+		memcpy(par__qdata_at(q, pos), p->msg, p->len);
 }
 
 /* After the claim of slot s (position pos): shut down meanwhile? Then give
@@ -412,7 +412,7 @@ static size_t get_take(struct par_queue *q, struct qget *g, uint64_t pos, int se
 	if (chunk != PAR__Q_NO_CHUNK)
 		par__qpool_copy_out(q, chunk, g->buf, len);
 	else if (len > 0)
-		memcpy(g->buf, s->data, len);
+		memcpy(g->buf, par__qdata_at(q, pos), len);
 	/* release: pairs with the producers' claiming CAS (our reads are done).
 	 * The exchange also orders it before the word's load in
 	 * par__qec_notify */
