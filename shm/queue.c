@@ -70,9 +70,14 @@ static size_t slots_off(void)
 	return sizeof(struct par__qshared);
 }
 
+static size_t data_off(const struct par__qgeom *g)
+{
+	return align_up(slots_off() + (size_t)g->capacity * sizeof(struct par__qslot), PAR__Q_LINE);
+}
+
 static size_t chunks_off(const struct par__qgeom *g)
 {
-	return align_up(slots_off() + (size_t)g->capacity * g->slot_stride, PAR__Q_LINE);
+	return align_up(data_off(g) + (size_t)g->capacity * g->slot_stride, PAR__Q_LINE);
 }
 
 static size_t pool_off(const struct par__qgeom *g)
@@ -101,7 +106,7 @@ static int geom_ok(const struct par__qgeom *g)
 		return 0;
 	if (g->inline_max < 8 || g->inline_max > PAR__Q_INLINE_MAX || g->inline_max % 8 != 0)
 		return 0;
-	if (g->slot_stride != align_up(PAR__Q_SLOT_HDR + g->inline_max, 64))
+	if (g->slot_stride != align_up(g->inline_max, 64))
 		return 0;
 	if (g->max_msg == 0 || g->max_msg > PAR__Q_MSG_MAX)
 		return 0;
@@ -126,7 +131,7 @@ static int geom_make(const struct par_queue_opts *o, struct par__qgeom *g)
 	*g = (struct par__qgeom){ .version = PAR__Q_VERSION,
 				  .capacity = PAR__OPT(o, capacity, 1024),
 				  .inline_max = (uint32_t)inl,
-				  .slot_stride = (uint32_t)align_up(PAR__Q_SLOT_HDR + inl, 64),
+				  .slot_stride = (uint32_t)align_up(inl, 64),
 				  .max_msg = max_msg,
 				  .parts = PAR__Q_PARTS };
 	if (max_msg > inl) {
@@ -152,7 +157,8 @@ static struct par_queue *handle_new(struct par_shm *shm, const struct par__qgeom
 		return NULL;
 	q->shm = shm;
 	q->sh = (struct par__qshared *)base;
-	q->slots = base + slots_off();
+	q->slots = (struct par__qslot *)(base + slots_off());
+	q->data = base + data_off(g);
 	q->chunks = (struct par__qchunk *)(base + chunks_off(g));
 	q->pool = base + pool_off(g);
 	q->capacity = g->capacity;

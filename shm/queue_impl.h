@@ -8,8 +8,10 @@
  *
  *   struct par__qshared   header (magic, geometry), control lines, the
  *                         participant table (PAR__Q_PARTS entries)
- *   slots                 capacity x slot_stride: struct par__qslot + inline
- *                         payload
+ *   slots                 capacity x struct par__qslot (16 bytes: the word,
+ *                         the length, the first chunk; 4 to a line, so a
+ *                         batch touches a quarter of a line per message)
+ *   payloads              capacity x slot_stride (inline_max rounded up to 64)
  *   chunk descriptors     chunk_count x struct par__qchunk
  *   pool                  chunk_count x chunk_size bytes
  *
@@ -115,8 +117,8 @@
 #include <sys/types.h>
 
 #define PAR__Q_MAGIC 0x5545555152415055ull /* "UPARQUEU" */
-#define PAR__Q_VERSION 2u /* 2: runs (the owner field lost 6 bits) */
-#define PAR__Q_LINE 128 /* a line pair: the adjacent-line prefetcher pulls 2 */
+#define PAR__Q_VERSION 2u		   /* 2: runs (6 bits of the owner field), payloads apart */
+#define PAR__Q_LINE 128			   /* a line pair: the adjacent-line prefetcher pulls 2 */
 #define PAR__Q_PARTS 1024u
 #define PAR__Q_CAPACITY_MAX (1u << 24)
 #define PAR__Q_INLINE_MAX 4096u
@@ -134,11 +136,11 @@
 #define PAR__Q_SWEEP_NS ((int64_t)20000000)
 #define PAR__Q_FULL_SWEEP_NS ((int64_t)1000000000)
 
-/* A lone put asks for the slot this many positions ahead to be made
- * writable in its cache (at most a quarter of the capacity), so that its
- * claim there later finds the line already moved over from the consumer's
- * cache: 64-byte puts between two cores 11-14 -> 15-16 M/s. Batches go
- * without (their claims are back to back, and it slowed them). */
+/* A lone put asks for the payload line of the slot this many positions ahead
+ * (at most a quarter of the capacity) to be made writable in its cache, so
+ * that its copy there later finds the line already moved over from the
+ * consumer's cache: 64-byte puts between two cores 9-10 -> 12-13 M/s.
+ * Batches go without (it slowed them). */
 #define PAR__Q_AHEAD 8u
 
 /* Internal "not yet": try again or wait. */
@@ -175,8 +177,7 @@ enum par__qstate {
 /* A run's length (1 for a lone claim): see "Runs" above. */
 #define PAR__Q_RUN_MAX 64u
 #define PAR__Q_CTL_RUN(c) ((((uint32_t)(c) >> 10) & 63u) + 1u)
-#define PAR__Q_CTL_RUNS(lap, st, who, run) \
-	(PAR__Q_CTL(lap, st, who) | ((uint64_t)((run)-1u) << 10))
+#define PAR__Q_CTL_RUNS(lap, st, who, run) (PAR__Q_CTL(lap, st, who) | ((uint64_t)((run)-1u) << 10))
 
 static_assert(PAR__Q_PARTS <= 1024, "queue: an owner takes 10 bits of a slot word");
 
@@ -280,11 +281,9 @@ struct par__qslot {
 	uint64_t ctl;
 	uint32_t len;	/* read (relaxed) by gets before they claim */
 	uint32_t chunk; /* first chunk, or PAR__Q_NO_CHUNK for inline */
-	unsigned char data[];
 };
 
-#define PAR__Q_SLOT_HDR sizeof(struct par__qslot)
-static_assert(sizeof(struct par__qslot) == 16, "queue slot header: 16 bytes");
+static_assert(sizeof(struct par__qslot) == 16, "queue slot: 16 bytes, 4 to a line");
 
 struct par__qchunk {
 	uint64_t state;
@@ -309,7 +308,8 @@ struct par__qwatch {
 
 struct par_queue {
 	struct par__qshared *sh;
-	unsigned char *slots;
+	struct par__qslot *slots;
+	unsigned char *data; /* capacity x stride bytes of inline payload */
 	struct par__qchunk *chunks;
 	unsigned char *pool;
 	uint64_t mask;
@@ -353,13 +353,13 @@ int par__queue_registered_here(const struct par_queue *q);
 
 static inline struct par__qslot *par__qslot_at(const struct par_queue *q, uint64_t pos)
 {
-	return (struct par__qslot *)(q->slots + (size_t)(pos & q->mask) * q->stride);
+	return &q->slots[pos & q->mask];
 }
 
 /* The inline payload of position pos's slot. */
 static inline unsigned char *par__qdata_at(const struct par_queue *q, uint64_t pos)
 {
-	return par__qslot_at(q, pos)->data;
+	return q->data + (size_t)(pos & q->mask) * q->stride;
 }
 
 /* Laps from position pos's lap to the lap in slot word ctl (modulo 2^45):
@@ -403,14 +403,13 @@ static inline uint64_t par__qrun_at(const struct par_queue *q, uint64_t ctl, uin
 				    unsigned st)
 {
 	return PAR__Q_CTL_ST(ctl) == st && par__qlap_diff(q, ctl, pos) == 0 ? PAR__Q_CTL_RUN(ctl)
-									  : 1;
+									    : 1;
 }
 
 /* queue_runs.c */
 int par__qrun_put(struct par_queue *q, uint32_t me, uint64_t pos, const struct par_msg *msgs,
 		  unsigned n);
-int par__qrun_get(struct par_queue *q, uint32_t me, uint64_t pos, struct par_msg *msgs,
-		  unsigned n);
+int par__qrun_get(struct par_queue *q, uint32_t me, uint64_t pos, struct par_msg *msgs, unsigned n);
 
 /* queue_pool.c */
 int par__qpool_take(struct par_queue *q, uint32_t me, const void *msg, size_t len, uint32_t *head);

@@ -191,7 +191,8 @@ static void recover_slots(struct par_queue *q, uint32_t dead)
 		/* the lap modulo 2^45 is all a slot word keeps; enough here */
 		uint64_t pos = (PAR__Q_CTL_LAP(ctl) << q->shift) | i;
 		for (uint64_t j = PAR__Q_CTL_RUN(ctl) - 1; j > 0; j--)
-			recover_slot(q, pos + j, PAR__Q_CTL((pos + j) >> q->shift, left, 0), writing);
+			recover_slot(q, pos + j, PAR__Q_CTL((pos + j) >> q->shift, left, 0),
+				     writing);
 		recover_slot(q, pos, ctl, writing);
 	}
 }

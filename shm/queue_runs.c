@@ -62,7 +62,8 @@ static int put_run_closed(struct par_queue *q, uint64_t pos, unsigned k)
 	for (unsigned j = k; j-- > 0;)
 		/* seq_cst: releases the slots to gets; ordered before the wake */
 		__atomic_store_n(&par__qslot_at(q, pos + j)->ctl,
-				 PAR__Q_CTL((pos + j) >> q->shift, PAR__QS_TORN, 0), __ATOMIC_SEQ_CST);
+				 PAR__Q_CTL((pos + j) >> q->shift, PAR__QS_TORN, 0),
+				 __ATOMIC_SEQ_CST);
 	par__qec_notify(&q->sh->not_empty);
 	return 1;
 }
@@ -76,10 +77,10 @@ int par__qrun_put(struct par_queue *q, uint32_t me, uint64_t pos, const struct p
 
 	/* seq_cst: as put_claim's CAS; the others' emptying stores were
 	 * acquired by put_ready */
-	if (k < 2 || !__atomic_compare_exchange_n(
-			     &first->ctl, &empty,
-			     PAR__Q_CTL_RUNS(pos >> q->shift, PAR__QS_WRITING, me, k), 0,
-			     __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
+	if (k < 2 ||
+	    !__atomic_compare_exchange_n(&first->ctl, &empty,
+					 PAR__Q_CTL_RUNS(pos >> q->shift, PAR__QS_WRITING, me, k),
+					 0, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
 		return 0;
 	par__qpos_help(&q->sh->enq, pos, k);
 	if (PAR__Q_UNLIKELY(put_run_closed(q, pos, k)))
@@ -130,18 +131,17 @@ static void get_empty(struct par_queue *q, uint64_t pos, struct par_msg *m)
 			 __ATOMIC_RELEASE);
 }
 
-int par__qrun_get(struct par_queue *q, uint32_t me, uint64_t pos, struct par_msg *msgs,
-		  unsigned n)
+int par__qrun_get(struct par_queue *q, uint32_t me, uint64_t pos, struct par_msg *msgs, unsigned n)
 {
 	unsigned k = get_ready(q, pos, msgs, run_cap(q, n));
 	struct par__qslot *first = par__qslot_at(q, pos);
 	uint64_t full = PAR__Q_CTL(pos >> q->shift, PAR__QS_FULL, 0);
 
 	/* acquire: as claim_msg's CAS (the others were acquired by get_ready) */
-	if (k < 2 || !__atomic_compare_exchange_n(
-			     &first->ctl, &full,
-			     PAR__Q_CTL_RUNS(pos >> q->shift, PAR__QS_READING, me, k), 0,
-			     __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+	if (k < 2 ||
+	    !__atomic_compare_exchange_n(&first->ctl, &full,
+					 PAR__Q_CTL_RUNS(pos >> q->shift, PAR__QS_READING, me, k),
+					 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
 		return 0;
 	par__qpos_help(&q->sh->deq, pos, k);
 	for (unsigned j = 1; j < k; j++)

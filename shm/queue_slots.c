@@ -151,7 +151,7 @@ static int put_once(struct par_queue *q, struct qput *p, int seq_cst)
 	if (PAR__Q_UNLIKELY(put_closed(q, s, pos)))
 		return put_drop(q, p, -EPIPE);
 	if (p->ahead != 0)
-		par__prefetch_w(par__qslot_at(q, pos + p->ahead));
+		par__prefetch_w(par__qdata_at(q, pos + p->ahead));
 	put_fill(q, s, p, pos);
 	p->chunks = PAR__Q_NO_CHUNK; /* the message's now */
 	uint64_t full = PAR__Q_CTL(pos >> q->shift, PAR__QS_FULL, 0);
