@@ -206,6 +206,108 @@ static void reading_dead_owner_is_redelivered(void **state)
 	}
 }
 
+/* Move both positions of an empty queue to pos, as pos puts and gets would. */
+static void advance_to(struct par_queue *q, uint64_t pos)
+{
+	char c;
+
+	while (q->sh->enq < pos) {
+		assert_int_equal(par_queue_put(q, "x", 1, 0), 0);
+		assert_int_equal(par_queue_get(q, &c, 1, 0), 1);
+	}
+}
+
+/* Publish text at position pos, as a put_many's run does. */
+static void forge_publish(struct par_queue *q, uint64_t pos, const char *text)
+{
+	struct par__qslot *s = par__qslot_at(q, pos);
+
+	s->len = (uint32_t)strlen(text);
+	s->chunk = PAR__Q_NO_CHUNK;
+	memcpy(par__qdata_at(q, pos), text, s->len);
+	s->ctl = PAR__Q_CTL(pos >> q->shift, PAR__QS_FULL, 0);
+}
+
+static void expect_get(struct par_queue *q, const char *text, int64_t timeout_ns)
+{
+	char buf[16];
+	size_t len = strlen(text);
+
+	assert_int_equal(par_queue_get(q, buf, sizeof(buf), timeout_ns), (ssize_t)len);
+	assert_memory_equal(buf, text, len);
+}
+
+/* A put_many killed in the middle of a run (5 slots across the end of the
+ * ring, claimed on the first, enq not yet moved on): a put meanwhile goes
+ * past the whole run; once the owner is dead, what it published of the run
+ * is delivered in order, the rest is torn. */
+static void dead_run_writer_keeps_what_it_published(void **state)
+{
+	struct par_queue *q = make(8);
+	struct peer *p = peer_new(q);
+	uint32_t idx;
+
+	(void)state;
+	pid_t pid = peer_start(p, &idx);
+	advance_to(q, 6);
+	par__qslot_at(q, 6)->ctl = PAR__Q_CTL_RUNS(0, PAR__QS_WRITING, idx, 5);
+	forge_publish(q, 7, "t1");
+	forge_publish(q, 9, "t3");
+	assert_int_equal(par_queue_put(q, "after", 5, 0), 0); /* at 11, past the run */
+	assert_int_equal(q->sh->enq, 12);
+	assert_int_equal(par_queue_get(q, NULL, 0, 0), -EAGAIN); /* alive: wait */
+	kill_to_zombie(pid);
+	expect_get(q, "t1", 5 * PAR_TEST_SEC);
+	expect_get(q, "t3", 0);
+	expect_get(q, "after", 0);
+	assert_int_equal(par_queue_get(q, NULL, 0, 0), -EAGAIN);
+	expect_stats(q, 3, 0, 1);
+	for (int i = 0; i < 8; i++) { /* every slot usable again */
+		assert_int_equal(par_queue_put(q, "lap", 3, 0), 0);
+		expect_get(q, "lap", 0);
+	}
+	par_test_reap(pid, 5 * PAR_TEST_SEC);
+	assert_int_equal(par_queue_close(q), 0);
+	par_test_unshare(p, sizeof(*p));
+}
+
+/* A get_many killed in the middle of a run it took (5 messages across the
+ * end of the ring, deq not yet moved on): gets meanwhile go past the run;
+ * once the owner is dead, the messages it had not emptied are handed on. */
+static void dead_run_reader_hands_on_the_rest(void **state)
+{
+	static const char *const text[] = { "m0", "m1", "m2", "m3", "m4" };
+	struct par_queue *q = make(8);
+	struct peer *p = peer_new(q);
+	uint32_t idx;
+	char buf[16];
+	unsigned seen = 0;
+
+	(void)state;
+	pid_t pid = peer_start(p, &idx);
+	advance_to(q, 6);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(par_queue_put(q, text[i], 2, 0), 0);
+	assert_int_equal(par_queue_put(q, "after", 5, 0), 0);
+	par__qslot_at(q, 6)->ctl = PAR__Q_CTL_RUNS(0, PAR__QS_READING, idx, 5);
+	par__qslot_at(q, 7)->ctl = PAR__Q_CTL(1, PAR__QS_EMPTY, 0); /* m1, m2 taken */
+	par__qslot_at(q, 8)->ctl = PAR__Q_CTL(2, PAR__QS_EMPTY, 0);
+	expect_get(q, "after", 0); /* alive: the others go past its run */
+	assert_int_equal(par_queue_get(q, buf, sizeof(buf), 0), -EAGAIN);
+	kill_to_zombie(pid);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(par_queue_get(q, buf, sizeof(buf), 5 * PAR_TEST_SEC), 2);
+		assert_int_equal(buf[0], 'm');
+		seen |= 1u << (buf[1] - '0');
+	}
+	assert_int_equal(seen, 0x19); /* m0, m3, m4 */
+	assert_int_equal(par_queue_get(q, buf, sizeof(buf), 0), -EAGAIN);
+	expect_stats(q, 0, 3, 1);
+	par_test_reap(pid, 5 * PAR_TEST_SEC);
+	assert_int_equal(par_queue_close(q), 0);
+	par_test_unshare(p, sizeof(*p));
+}
+
 /* An orphan too big for the caller's buffer stays (-EMSGSIZE), then goes to
  * a big enough one. */
 static void orphan_respects_emsgsize(void **state)
@@ -432,6 +534,8 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(writing_dead_owner_is_skipped),
 	cmocka_unit_test(torn_slot_chunks_are_freed),
 	cmocka_unit_test(reading_dead_owner_is_redelivered),
+	cmocka_unit_test(dead_run_writer_keeps_what_it_published),
+	cmocka_unit_test(dead_run_reader_hands_on_the_rest),
 	cmocka_unit_test(orphan_respects_emsgsize),
 	cmocka_unit_test(dead_recoverer_is_taken_over),
 	cmocka_unit_test(reused_pid_is_dead),
