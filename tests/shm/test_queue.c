@@ -234,6 +234,56 @@ static void batches_at_the_edges(void **state)
 	assert_int_equal(par_queue_close(q), 0);
 }
 
+/* Batches over many laps of a 16-slot queue: runs of inline messages
+ * (0 to 112 bytes) broken by out-of-line ones, every batch size from 1 to
+ * 20 on both sides, and a get buffer too small in the middle of a batch,
+ * which ends that batch there. Exact contents and order. */
+static void batch_runs_over_laps(void **state)
+{
+	struct par_queue *q = make(16, 112, 4096);
+	static unsigned char in[20][400], out[20][400];
+	struct par_msg m[20], g[20];
+	unsigned put = 0, got = 0;
+
+	(void)state;
+	for (unsigned round = 0; round < 400; round++) {
+		unsigned n = 1 + round % 20, k = 1 + (round * 7) % 20;
+		for (unsigned i = 0; i < n; i++) {
+			unsigned seq = put + i;
+			size_t len = seq % 11 == 5 ? 400 : (seq * 13) % 113;
+			fill(in[i], len, seq);
+			m[i] = (struct par_msg){ len ? in[i] : NULL, len, 0 };
+		}
+		int r = par_queue_put_many(q, m, n, 0);
+		assert_true(r >= 1 && r <= (int)n);
+		put += (unsigned)r;
+		for (unsigned i = 0; i < k; i++)
+			g[i] = (struct par_msg){ out[i], 0,
+						 i == k / 2 && round % 3 == 0 ? 8 : 400 };
+		while (got < put) {
+			r = par_queue_get_many(q, g, k, 0);
+			if (r == -EMSGSIZE) { /* the small buffer came first: take it alone */
+				g[0].cap = 400;
+				continue;
+			}
+			assert_true(r >= 1 && r <= (int)k);
+			for (int i = 0; i < r; i++) {
+				assert_true(g[i].len <= g[i].cap);
+				assert_int_equal(g[i].len, got % 11 == 5 ? 400 : (got * 13) % 113);
+				assert_true(same(out[i], g[i].len, got));
+				got++;
+			}
+			if (r < (int)k && got < put) /* ended early: at the small buffer */
+				assert_true(g[r].cap == 8 && g[r].len == 0);
+			for (unsigned i = 0; i < k; i++)
+				g[i].cap = 400;
+		}
+	}
+	assert_int_equal(par_queue_get_many(q, g, 20, 0), -EAGAIN);
+	assert_true(put > 2000);
+	assert_int_equal(par_queue_close(q), 0);
+}
+
 struct sleeper_arg {
 	struct par_queue *q;
 	int put; /* wait in put (full queue) rather than in get */
@@ -519,6 +569,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(pool_short_waits),
 	cmocka_unit_test(wrap_around),
 	cmocka_unit_test(batches_at_the_edges),
+	cmocka_unit_test(batch_runs_over_laps),
 	cmocka_unit_test(shutdown_drains_then_epipe),
 	cmocka_unit_test(shutdown_wakes_sleepers),
 	cmocka_unit_test(blocking_get_woken_by_other_process),
