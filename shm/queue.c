@@ -391,10 +391,10 @@ size_t par_queue_size(const struct par_queue *q)
 {
 	if (q == NULL)
 		return 0;
-	/* relaxed: a snapshot. deq first, so enq is not older than it (a claim
-	 * skipped before enq was helped on is clamped) */
-	uint64_t d = __atomic_load_n(&q->sh->deq, __ATOMIC_RELAXED);
-	uint64_t e = __atomic_load_n(&q->sh->enq, __ATOMIC_RELAXED);
+	/* a snapshot. deq first, so enq is not older than it (a claim skipped
+	 * before enq was helped on is clamped) */
+	uint64_t d = par__qpos_frontier(q, 0);
+	uint64_t e = par__qpos_frontier(q, 1);
 	uint64_t o = __atomic_load_n(&q->sh->flags.orphans, __ATOMIC_RELAXED);
 	uint64_t n = (int64_t)(e - d) > 0 ? e - d : 0;
 
@@ -442,6 +442,36 @@ int par_queue_is_shutdown(const struct par_queue *q)
 	return __atomic_load_n(&q->sh->flags.shutdown, __ATOMIC_ACQUIRE) != 0;
 }
 
+/* Is position pos, whose slot word is ctl, past for puts (claimed by one:
+ * any word of its lap but EMPTY) or for gets (taken: READING or ORPHAN of
+ * its lap)? Either way a later lap means it is. How far past: a whole run
+ * when its slot holds a run's claim. 0: not past. */
+static uint64_t passed(const struct par_queue *q, uint64_t ctl, uint64_t pos, int puts)
+{
+	int64_t d = par__qlap_diff(q, ctl, pos);
+	unsigned st = PAR__Q_CTL_ST(ctl);
+
+	if (d > 0)
+		return 1;
+	if (d < 0 || (puts ? st == PAR__QS_EMPTY : st != PAR__QS_READING && st != PAR__QS_ORPHAN))
+		return 0;
+	return par__qrun_at(q, ctl, pos, puts ? PAR__QS_WRITING : PAR__QS_READING);
+}
+
+uint64_t par__qpos_frontier(const struct par_queue *q, int puts)
+{
+	/* relaxed: a snapshot (see "Positions" in queue_impl.h) */
+	uint64_t pos = __atomic_load_n(puts ? &q->sh->enq : &q->sh->deq, __ATOMIC_RELAXED);
+
+	for (uint64_t i = 0, n; i < 2 * (uint64_t)q->capacity + 64; i++, pos += n) {
+		/* relaxed: as above */
+		uint64_t ctl = __atomic_load_n(&par__qslot_at(q, pos)->ctl, __ATOMIC_RELAXED);
+		if ((n = passed(q, ctl, pos, puts)) == 0)
+			break;
+	}
+	return pos;
+}
+
 /* Slots holding an orphan now. */
 static uint64_t orphans_now(const struct par_queue *q)
 {
@@ -475,9 +505,9 @@ int par_queue_get_stats(const struct par_queue *q, struct par_queue_stats *st)
 		uint64_t s = __atomic_load_n(&sh->parts[i].state, __ATOMIC_RELAXED);
 		st->participants += PAR__QP_KIND(s) == PAR__QP_ACTIVE;
 	}
-	/* relaxed: a snapshot; deq first, so enq is no older */
-	uint64_t deq = __atomic_load_n(&sh->deq, __ATOMIC_RELAXED);
-	uint64_t enq = __atomic_load_n(&sh->enq, __ATOMIC_RELAXED);
+	/* a snapshot; deq first, so enq is no older */
+	uint64_t deq = par__qpos_frontier(q, 0);
+	uint64_t enq = par__qpos_frontier(q, 1);
 	uint64_t skipped = __atomic_load_n(&sh->stats.skipped, __ATOMIC_RELAXED);
 	uint64_t abandoned = __atomic_load_n(&sh->stats.abandoned, __ATOMIC_RELAXED);
 	st->torn = __atomic_load_n(&sh->stats.torn, __ATOMIC_RELAXED);

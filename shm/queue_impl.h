@@ -44,6 +44,16 @@
  * Nothing counts operations: par_queue_stats reads puts and gets off the
  * positions and the counts of torn, abandoned and skipped slots.
  *
+ * ---- Positions ----------------------------------------------------------------
+ * enq and deq are where to look, not what was claimed: the slot words are.
+ * A lone claim of p sets its position to p + 1 with a plain store (a CAS
+ * there cost a lone put and get 25-35%), so when claims race a late store
+ * may set it back a little; whoever looks from there walks forward past the
+ * slots already claimed for their lap, helping it on with CASes. A position
+ * never goes past an unclaimed slot, so claims still come in position order.
+ * par_queue_size and par_queue_stats walk from the words the same way
+ * (par__qpos_frontier).
+ *
  * ---- Runs (put_many, get_many) ----------------------------------------------
  * A batch may claim k consecutive positions (a run, 2..PAR__Q_RUN_MAX) right
  * after its previous claim with one CAS on the first slot alone, when every
@@ -384,6 +394,14 @@ static inline int par__queue_me(struct par_queue *q)
 	return par__queue_rejoin(q, g);
 }
 
+/* After a lone claim of pos: the position is at least pos + 1 (a plain
+ * store, so it may briefly go back when claims race; see "Positions"). */
+static inline void par__qpos_hint(uint64_t *at, uint64_t next)
+{
+	/* relaxed: positions only say where to look */
+	__atomic_store_n(at, next, __ATOMIC_RELAXED);
+}
+
 /* Move a position on from pos by n (whoever claimed pos may have died before
  * doing it). Returns where it is now. */
 static inline uint64_t par__qpos_help(uint64_t *at, uint64_t pos, uint64_t n)
@@ -405,6 +423,10 @@ static inline uint64_t par__qrun_at(const struct par_queue *q, uint64_t ctl, uin
 	return PAR__Q_CTL_ST(ctl) == st && par__qlap_diff(q, ctl, pos) == 0 ? PAR__Q_CTL_RUN(ctl)
 									    : 1;
 }
+
+/* queue.c: where enq (puts) or deq (gets) really is, walking from its word
+ * past the slots claimed for their lap (at most about 2 laps: a snapshot). */
+uint64_t par__qpos_frontier(const struct par_queue *q, int puts);
 
 /* queue_runs.c */
 int par__qrun_put(struct par_queue *q, uint32_t me, uint64_t pos, const struct par_msg *msgs,

@@ -72,7 +72,7 @@ static int put_claim(struct par_queue *q, uint32_t me, uint64_t *out)
 			if (__atomic_compare_exchange_n(&s->ctl, &ctl,
 							PAR__Q_CTL(lap, PAR__QS_WRITING, me), 0,
 							__ATOMIC_SEQ_CST, __ATOMIC_RELAXED)) {
-				par__qpos_help(enq, pos, 1);
+				par__qpos_hint(enq, pos + 1);
 				*out = pos;
 				return 1;
 			}
@@ -340,7 +340,7 @@ static int get_claim(struct par_queue *q, struct qget *g, uint64_t *out)
 				return r;
 			if (r == 0)
 				continue;
-			par__qpos_help(&q->sh->deq, pos, 1);
+			par__qpos_hint(&q->sh->deq, pos + 1);
 			if (st == PAR__QS_ORPHAN)
 				par__qorphan_taken(q);
 			*out = pos;

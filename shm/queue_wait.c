@@ -96,7 +96,7 @@ int par__queue_ready(const struct par_queue *q)
 	if (__atomic_load_n(&sh->flags.shutdown, __ATOMIC_RELAXED) ||
 	    (uint32_t)__atomic_load_n(&sh->flags.orphans, __ATOMIC_RELAXED) != 0)
 		return 1;
-	uint64_t pos = __atomic_load_n(&sh->deq, __ATOMIC_RELAXED);
+	uint64_t pos = par__qpos_frontier(q, 0);
 	for (unsigned i = 0; i < 64; i++, pos++) {
 		/* acquire: pairs with the publishing exchange */
 		uint64_t ctl = __atomic_load_n(&par__qslot_at(q, pos)->ctl, __ATOMIC_ACQUIRE);

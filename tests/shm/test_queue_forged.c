@@ -10,6 +10,8 @@
 
 #include <par/queue.h>
 
+#include <poll.h>
+
 /* A child that registers (one put of "reg", taken back by the parent) and
  * then waits to be killed. */
 struct peer {
@@ -308,6 +310,44 @@ static void dead_run_reader_hands_on_the_rest(void **state)
 	par_test_unshare(p, sizeof(*p));
 }
 
+/* enq and deq left behind where they are (a late plain store of a claim
+ * that raced another): size and stats walk past the claimed slots, a put
+ * still lands after the last message, gets keep the order, and the eventfd
+ * still says ready. */
+static void stale_positions_are_walked_past(void **state)
+{
+	struct par_queue *q = make(8);
+	struct par_queue_stats st;
+	struct pollfd pfd = { .events = POLLIN };
+	static const char *const text[] = { "a", "b", "c", "d", "e", "f" };
+
+	(void)state;
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(par_queue_put(q, text[i], 1, 0), 0);
+	expect_get(q, "a", 0);
+	expect_get(q, "b", 0);
+	q->sh->enq = 1;
+	q->sh->deq = 0;
+	assert_int_equal(par_queue_size(q), 3);
+	assert_int_equal(par_queue_get_stats(q, &st), 0);
+	assert_int_equal(st.puts, 5);
+	assert_int_equal(st.gets, 2);
+	pfd.fd = par_queue_eventfd(q);
+	assert_true(pfd.fd >= 0);
+	assert_int_equal(poll(&pfd, 1, 5000), 1);
+	q->sh->enq = 2;
+	q->sh->deq = 1;
+	assert_int_equal(par_queue_put(q, text[5], 1, 0), 0);
+	for (int i = 2; i < 6; i++)
+		expect_get(q, text[i], 0);
+	assert_int_equal(par_queue_get(q, NULL, 0, 0), -EAGAIN);
+	assert_int_equal(par_queue_size(q), 0);
+	assert_int_equal(par_queue_get_stats(q, &st), 0);
+	assert_int_equal(st.puts, 6);
+	assert_int_equal(st.gets, 6);
+	assert_int_equal(par_queue_close(q), 0);
+}
+
 /* An orphan too big for the caller's buffer stays (-EMSGSIZE), then goes to
  * a big enough one. */
 static void orphan_respects_emsgsize(void **state)
@@ -536,6 +576,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(reading_dead_owner_is_redelivered),
 	cmocka_unit_test(dead_run_writer_keeps_what_it_published),
 	cmocka_unit_test(dead_run_reader_hands_on_the_rest),
+	cmocka_unit_test(stale_positions_are_walked_past),
 	cmocka_unit_test(orphan_respects_emsgsize),
 	cmocka_unit_test(dead_recoverer_is_taken_over),
 	cmocka_unit_test(reused_pid_is_dead),
