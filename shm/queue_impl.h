@@ -48,8 +48,10 @@
  * enq and deq are where to look, not what was claimed: the slot words are.
  * A lone claim of p sets its position to p + 1 with a plain store (a CAS
  * there cost a lone put and get 25-35%), so when claims race a late store
- * may set it back a little; whoever looks from there walks forward past the
- * slots already claimed for their lap, helping it on with CASes. A position
+ * may set it back, by less than the capacity (until its store the claimer
+ * holds p, WRITING or READING, so the other side cannot pass p nor this side
+ * lap it); whoever looks from there walks forward past the slots already
+ * claimed for their lap, helping it on with CASes. A position
  * never goes past an unclaimed slot, so claims still come in position order.
  * par_queue_size and par_queue_stats walk from the words the same way
  * (par__qpos_frontier).
