@@ -442,8 +442,8 @@ int par_queue_is_shutdown(const struct par_queue *q)
 	return __atomic_load_n(&q->sh->flags.shutdown, __ATOMIC_ACQUIRE) != 0;
 }
 
-/* Is position pos, whose slot word is ctl, past for puts (claimed by one:
- * any word of its lap but EMPTY) or for gets (taken: READING or ORPHAN of
+/* Is position pos, whose slot word is ctl, passed by the producers (claimed:
+ * any word of its lap but EMPTY) or by the consumers (READING or ORPHAN of
  * its lap)? Either way a later lap means it is. How far past: a whole run
  * when its slot holds a run's claim. 0: not past. */
 static uint64_t passed(const struct par_queue *q, uint64_t ctl, uint64_t pos, int puts)

@@ -16,7 +16,8 @@ static unsigned run_cap(const struct par_queue *q, unsigned n)
 /* ---- put ------------------------------------------------------------------ */
 
 /* How many of msgs[0..k), from the first, can join a run at pos: inline
- * messages whose slots are EMPTY of their lap. */
+ * messages (no longer than max_msg either) whose slots are EMPTY of their
+ * lap. */
 static unsigned put_ready(const struct par_queue *q, uint64_t pos, const struct par_msg *msgs,
 			  unsigned k)
 {
@@ -25,7 +26,8 @@ static unsigned put_ready(const struct par_queue *q, uint64_t pos, const struct 
 	for (j = 0; j < k; j++) {
 		const struct par_msg *m = &msgs[j];
 		uint64_t at = pos + j;
-		if (m->len > q->inline_max || (m->data == NULL && m->len > 0))
+		if (m->len > q->inline_max || m->len > q->max_msg ||
+		    (m->data == NULL && m->len > 0))
 			break;
 		/* acquire: pairs with the emptying store of the slot's last reader
 		 * (done with the old payload before we write over it) */

@@ -232,6 +232,13 @@ static void batches_at_the_edges(void **state)
 	assert_int_equal(par_queue_put_many(q, m, 3, 0), 1);
 	assert_int_equal(par_queue_put_many(q, m + 1, 2, 0), -EMSGSIZE);
 	assert_int_equal(par_queue_close(q), 0);
+	/* so does one that would fit inline but is longer than max_msg */
+	q = make(8, 112, 16);
+	for (unsigned i = 0; i < 4; i++)
+		m[i].len = i == 2 ? 100 : 8;
+	assert_int_equal(par_queue_put_many(q, m, 4, 0), 2);
+	assert_int_equal(par_queue_size(q), 2);
+	assert_int_equal(par_queue_close(q), 0);
 }
 
 /* Batches over many laps of a 16-slot queue: runs of inline messages
