@@ -124,7 +124,9 @@ struct par_msg {
 /* Put msgs[0..n) in order: as many as there is room for, waiting at most
  * timeout_ns for room for the first. Returns how many were put (>= 1; 0 for
  * n == 0), or as par_queue_put when none was. A message longer than max_msg
- * ends the batch (-EMSGSIZE if it is the first). */
+ * ends the batch (-EMSGSIZE if it is the first). A batch costs less per
+ * message than lone puts: up to 64 consecutive inline messages are claimed
+ * with one atomic operation (and taken so by get_many). */
 PAR_API int par_queue_put_many(struct par_queue *q, const struct par_msg *msgs, unsigned n,
 			       int64_t timeout_ns);
 
