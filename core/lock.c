@@ -90,15 +90,7 @@ static int make_mutex(pthread_mutex_t *m, int recursive)
 	return -r;
 }
 
-#if defined(__SANITIZE_THREAD__)
-#define PAR__TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define PAR__TSAN 1
-#endif
-#endif
-
-#ifdef PAR__TSAN
+#ifdef PAR__TSAN /* core_impl.h, through sync_impl.h */
 #include <sanitizer/tsan_interface.h>
 #endif
 
